@@ -1,0 +1,290 @@
+package reassembly
+
+import (
+	"time"
+
+	"connscope/flow"
+)
+
+// Config sets the limits and timeouts of a Tracker. The zero value of a
+// field means its default (see DefaultConfig).
+type Config struct {
+	// MaxConns caps the connections held at once. When it is reached, the
+	// least recently active connection is evicted (closed with CloseEvicted)
+	// and the anomaly "tcp_conn_limit" is counted.
+	MaxConns int
+	// MaxBufferPerDir caps the out-of-order bytes buffered for one direction;
+	// past it the hole is declared a gap ("tcp_ooo_buffer_limit").
+	MaxBufferPerDir int
+	// MaxBufferTotal caps out-of-order bytes buffered over all connections;
+	// past it the connection with the largest buffer flushes its gap.
+	MaxBufferTotal int
+	// IdleTimeout closes a connection with no packet for this long (packet
+	// time). Negative disables it.
+	IdleTimeout time.Duration
+	// CloseLinger keeps a closed connection in the table this long (packet
+	// time) so that late retransmissions and final ACKs are still counted on
+	// it before it is reported.
+	CloseLinger time.Duration
+	// ClassifyPayload, when set, looks at the first payload bytes of a
+	// connection whose SYN was not seen and says who sent them: +1 a client
+	// (request line, TLS ClientHello...), -1 a server (status line...), 0
+	// unknown. It is used to fix roles before the connection is reported.
+	ClassifyPayload func(p []byte) int
+}
+
+// DefaultConfig returns the defaults: 1,000,000 connections, 256 KiB
+// out-of-order per direction, 256 MiB in total, 5 minutes idle, 5 seconds of
+// linger after close.
+func DefaultConfig() Config {
+	return Config{
+		MaxConns:        1 << 20,
+		MaxBufferPerDir: 256 << 10,
+		MaxBufferTotal:  256 << 20,
+		IdleTimeout:     5 * time.Minute,
+		CloseLinger:     5 * time.Second,
+	}
+}
+
+// RoleSource says how the client and server roles of a connection were
+// decided.
+type RoleSource uint8
+
+const (
+	// RoleFromSYN: the client sent the SYN.
+	RoleFromSYN RoleSource = iota
+	// RoleFromSYNACK: the SYN was not seen; the SYN/ACK sender is the server.
+	RoleFromSYNACK
+	// RoleFromPayload: no handshake; ClassifyPayload recognised the payload.
+	RoleFromPayload
+	// RoleFromPort: no handshake; the lower (or well-known) port is the server.
+	RoleFromPort
+)
+
+func (r RoleSource) String() string {
+	return [...]string{"syn", "syn_ack", "protocol", "port"}[r]
+}
+
+// CloseKind says how a connection ended.
+type CloseKind uint8
+
+const (
+	// CloseOpen: still open at the end of the input (includes half-closed).
+	CloseOpen CloseKind = iota
+	// CloseFIN: FIN seen in both directions (graceful).
+	CloseFIN
+	// CloseRST: ended by a reset.
+	CloseRST
+	// CloseIdle: no packet for Config.IdleTimeout.
+	CloseIdle
+	// CloseEvicted: removed because Config.MaxConns was reached.
+	CloseEvicted
+)
+
+func (k CloseKind) String() string {
+	return [...]string{"open", "fin", "rst", "idle_timeout", "evicted"}[k]
+}
+
+// Side names an endpoint of a connection by role.
+type Side uint8
+
+const (
+	SideNone Side = iota
+	SideClient
+	SideServer
+	SideBoth
+)
+
+func (s Side) String() string { return [...]string{"none", "client", "server", "both"}[s] }
+
+// SideOf returns the side that sends in direction d.
+func SideOf(d flow.Dir) Side {
+	if d == flow.ClientToServer {
+		return SideClient
+	}
+	return SideServer
+}
+
+// Options are the TCP options a side announced in its SYN or SYN/ACK.
+type Options struct {
+	Seen          bool // the SYN or SYN/ACK of this side was seen
+	MSS           uint16
+	WScale        int8 // -1 when not offered
+	SACKPermitted bool
+	Timestamps    bool
+}
+
+// Handshake describes the connection setup as seen at the capture point.
+type Handshake struct {
+	// SYN, SYNACK and ACK are the capture times of the (last) SYN, the first
+	// SYN/ACK answering it, and the client's ACK completing the handshake
+	// (0 when not seen).
+	SYN, SYNACK, ACK flow.Time
+	// FirstSYN is the time of the first SYN (differs from SYN on retries).
+	FirstSYN flow.Time
+	// SYNRetries counts retransmitted SYNs (same ISN); SYNACKRetries the same
+	// for SYN/ACKs.
+	SYNRetries, SYNACKRetries int
+	// Complete is true when SYN, SYN/ACK and the ACK were all seen.
+	Complete bool
+	// Client and Server are the options each side announced.
+	Client, Server Options
+}
+
+// ServerHalf is SYN→SYN/ACK: the round trip from the capture point to the
+// server and back. ClientHalf is SYN/ACK→ACK. Both are 0 when unknown.
+func (h *Handshake) ServerHalf() time.Duration {
+	if h.SYN == 0 || h.SYNACK == 0 || h.SYNACK < h.SYN {
+		return 0
+	}
+	return h.SYNACK.Sub(h.SYN)
+}
+
+// ClientHalf is SYN/ACK→ACK (see ServerHalf).
+func (h *Handshake) ClientHalf() time.Duration {
+	if h.SYNACK == 0 || h.ACK == 0 || h.ACK < h.SYNACK {
+		return 0
+	}
+	return h.ACK.Sub(h.SYNACK)
+}
+
+// DirStats are the per-direction TCP facts of a connection.
+type DirStats struct {
+	Packets, Bytes uint64 // frames and their wire bytes
+	PayloadBytes   uint64 // new in-sequence payload (excludes retransmitted bytes)
+	// ISN is the initial sequence number (from the SYN) or, without one, the
+	// first sequence number seen; ISNKnown tells which.
+	ISN      uint32
+	ISNKnown bool
+	// Retransmissions counts segments that carried only already-seen
+	// sequence space (plus partial overlaps), excluding keep-alives and
+	// zero-window probes; RetransBytes their payload.
+	Retransmissions, RetransBytes uint64
+	// OutOfOrder counts segments that arrived above the next expected
+	// sequence number and were buffered.
+	OutOfOrder uint64
+	// Gaps and GapBytes count holes in the byte stream that were never
+	// filled (capture loss or data missing at the capture point).
+	Gaps, GapBytes uint64
+	KeepAlives     uint64
+	DupAcks        uint64
+	// ZeroWindow counts segments advertising a zero window (no SYN/FIN/RST).
+	ZeroWindow uint64
+	// FIN and RST are the times of the first FIN and the first accepted RST
+	// sent in this direction (0 if none).
+	FIN, RST flow.Time
+	// LastAck is the last acknowledgment number sent in this direction.
+	LastAck uint32
+}
+
+// Close describes how the connection ended.
+type Close struct {
+	Kind CloseKind
+	// Initiator is the side whose FIN or RST came first (SideNone when the
+	// connection was open, idle or evicted).
+	Initiator Side
+	// TimeWaitHolder is the side that enters TIME_WAIT: the side that sent
+	// the first FIN of a graceful close, SideBoth for a simultaneous close,
+	// SideNone when a reset ended it or it did not close.
+	TimeWaitHolder Side
+	// Refused is true when the server answered the SYN with a RST.
+	Refused bool
+	// HalfClosed is true when one side sent FIN and the other kept sending
+	// data after it.
+	HalfClosed bool
+	// Simultaneous is true when the two FINs crossed.
+	Simultaneous bool
+	// RSTUnreadData is true when the RST sender had received payload that it
+	// had not acknowledged, or payload arrived after its FIN.
+	RSTUnreadData bool
+	// At is the time of the event that closed the connection (second FIN,
+	// RST, or last packet for open/idle connections).
+	At flow.Time
+}
+
+// Conn is the tracker's view of one connection incarnation. Sinks may read
+// it during callbacks; it must not be retained after ConnClosed returns.
+type Conn struct {
+	ID     flow.ConnID
+	Key    flow.Key
+	Client flow.Endpoint
+	Server flow.Endpoint
+	Roles  RoleSource
+	// Start and End are the times of the first and last packet.
+	Start, End flow.Time
+	Handshake  Handshake
+	Dir        [2]DirStats
+	Close      Close
+
+	// fields private to the tracker follow in tracker.go
+	t trackerState
+}
+
+// Stream receives the in-order payload of one connection. The tracker calls
+// it synchronously, on its own goroutine, in capture order.
+type Stream interface {
+	// Data delivers in-order bytes of direction d seen at time t. p is valid
+	// only during the call.
+	Data(d flow.Dir, t flow.Time, p []byte)
+	// Gap reports n bytes of direction d that will never be delivered.
+	Gap(d flow.Dir, t flow.Time, n int)
+	// End reports that direction d is finished (its FIN was reached in
+	// order, a RST arrived, or the connection was closed).
+	End(d flow.Dir, t flow.Time)
+}
+
+// SegmentInfo is what the tracker learned from one TCP packet, after it
+// updated the connection's state. It carries no payload bytes.
+type SegmentInfo struct {
+	Time    flow.Time
+	Index   uint64 // packet ordinal in the input
+	Dir     flow.Dir
+	Seq     uint32
+	Ack     uint32
+	Flags   uint8
+	Window  uint16
+	Len     int // payload length from the IP header
+	WireLen int
+	// Kind classifies the segment in its direction's sequence space.
+	Kind SegmentKind
+	// RelSeq is Seq relative to the direction's ISN (+1 after the SYN) as a
+	// 64-bit unwrapped offset.
+	RelSeq int64
+	// TSval and TSecr are the timestamp option values (HasTS tells if set).
+	TSval, TSecr uint32
+	HasTS        bool
+	// SACK blocks carried by this segment.
+	NumSACK uint8
+	SACK    [4][2]uint32
+}
+
+// SegmentKind classifies a segment.
+type SegmentKind uint8
+
+const (
+	SegNew             SegmentKind = iota // new data (or a pure ACK / control segment) in order
+	SegOutOfOrder                         // above the next expected sequence number
+	SegRetransmission                     // all or part already seen
+	SegKeepAlive                          // keep-alive probe (seq = next-1, len 0 or 1)
+	SegZeroWindowProbe                    // 1 byte at the peer's zero window
+	SegDupAck                             // duplicate ACK (RFC 5681 / Wireshark definition)
+)
+
+func (k SegmentKind) String() string {
+	return [...]string{"new", "out_of_order", "retransmission", "keep_alive", "zero_window_probe", "dup_ack"}[k]
+}
+
+// Sink receives the tracker's events. All calls happen on the goroutine that
+// calls Tracker.Packet, Tracker.Advance or Tracker.Flush, in capture order.
+type Sink interface {
+	// ConnOpened announces a connection once its roles are settled and
+	// returns the Stream that will receive its payload (nil for none).
+	ConnOpened(c *Conn) Stream
+	// Segment is called for every TCP packet of an opened connection.
+	Segment(c *Conn, s *SegmentInfo)
+	// ConnClosed is called once per connection when it leaves the table
+	// (closed and lingered, idle, evicted, replaced by a new incarnation, or
+	// flushed at the end). The Stream has already received End for both
+	// directions.
+	ConnClosed(c *Conn)
+}

@@ -1,0 +1,4 @@
+package reassembly
+
+// trackerState is the per-connection state private to the Tracker.
+type trackerState struct{}
