@@ -1,1 +1,30 @@
+// Package report holds the report model and renders it.
+//
+// Job: define the plain-data Report that the analysers fill (model.go) and
+// write it as JSON (WriteJSON), NDJSON (WriteNDJSON, or NDJSONStream while
+// a live capture runs), HAR 1.2 (WriteHAR) and a text report for a person
+// (WriteText); serve the committed JSON Schema of the JSON form (Schema).
+//
+// Inputs: a *Report. Times in it are strings made by FormatTime from packet
+// timestamps; there is no wall-clock time anywhere in this package.
+//
+// Outputs: bytes on an io.Writer. Every writer first normalises a private
+// copy of the report (Normalize), so the same report always gives the same
+// bytes whatever order its producers appended in.
+//
+// Concurrency: the writers only read their input and may run on a report
+// snapshot that other goroutines also read. Normalize mutates its argument
+// and must run before the report is shared. NDJSONStream serialises its own
+// calls.
+//
+// Buffers: writers keep no reference to the report or to their writer after
+// returning (NDJSONStream keeps its writer until End). Schema returns a copy
+// that the caller owns.
+//
+// Limits: WriteText caps its tables (TextOptions) and passes every string
+// from the capture through Escape, so hostile captures cannot emit terminal
+// control sequences. The JSON writers escape through encoding/json. The
+// package imports only the standard library: the schema generator
+// (internal/schemagen) and the validator (reporttest) live apart so the
+// program does not link them.
 package report

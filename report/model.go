@@ -9,83 +9,145 @@ const SchemaVersion = "1"
 // no absolute path and no map whose iteration order could leak into output
 // (maps are serialised with sorted keys by encoding/json).
 type Report struct {
-	SchemaVersion string        `json:"schema_version"`
-	Tool          Tool          `json:"tool"`
-	Capture       Capture       `json:"capture"`
-	Summary       Summary       `json:"summary"`
-	Connections   []Connection  `json:"connections"`
-	Transactions  []Transaction `json:"transactions"`
-	Findings      []Finding     `json:"findings"`
-	Peers         []Peer        `json:"peers"`
-	DNSLookups    []DNSLookup   `json:"dns_lookups"`
-	Interrupted   bool          `json:"interrupted,omitempty"`
+	// SchemaVersion is "1" until a breaking change of the contract.
+	SchemaVersion string `json:"schema_version"`
+	// Tool names the program that wrote the report.
+	Tool Tool `json:"tool"`
+	// Capture describes what was read.
+	Capture Capture `json:"capture"`
+	// Summary holds counts over the whole capture.
+	Summary Summary `json:"summary"`
+	// Connections holds one object per TCP connection incarnation (or QUIC
+	// connection), sorted by id.
+	Connections []Connection `json:"connections"`
+	// Transactions holds one object per HTTP/1.x request/response exchange,
+	// sorted by connection and index.
+	Transactions []Transaction `json:"transactions"`
+	// Findings holds one object per detected behaviour; connections and
+	// transactions refer to them by index.
+	Findings []Finding `json:"findings"`
+	// Peers holds one object per (client host, server endpoint) pair,
+	// sorted by client then server.
+	Peers []Peer `json:"peers"`
+	// DNSLookups holds one object per DNS query/response pair, in time
+	// order.
+	DNSLookups []DNSLookup `json:"dns_lookups"`
+	// Interrupted is true when the run stopped before the end of its input
+	// (a live capture cancelled, a read error): counts are then partial.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // Tool names the program that wrote the report.
 type Tool struct {
-	Name    string `json:"name"`
+	// Name is "connscope".
+	Name string `json:"name"`
+	// Version is the program's version.
 	Version string `json:"version"`
 }
 
 // Capture describes what was read.
 type Capture struct {
-	Sources    []string          `json:"sources"`
-	Formats    []string          `json:"formats"`
-	LinkTypes  []string          `json:"link_types"`
-	Packets    uint64            `json:"packets"`
-	Bytes      uint64            `json:"bytes"`
-	Decoded    uint64            `json:"decoded_packets"`
-	Start      string            `json:"start,omitempty"`
-	End        string            `json:"end,omitempty"`
-	DurationUS int64             `json:"duration_us"`
-	Vantage    string            `json:"vantage"`
-	Dropped    uint64            `json:"dropped"`
-	Anomalies  map[string]uint64 `json:"anomalies"`
+	// Sources are the file base names or interface names read.
+	Sources []string `json:"sources"`
+	// Formats are the input formats: pcap, pcapng, live.
+	Formats []string `json:"formats"`
+	// LinkTypes are the link-layer types of the inputs.
+	LinkTypes []string `json:"link_types"`
+	// Packets is the number of packets read.
+	Packets uint64 `json:"packets"`
+	// Bytes is the number of captured bytes read.
+	Bytes uint64 `json:"bytes"`
+	// Decoded is the number of packets decoded down to TCP or UDP.
+	Decoded uint64 `json:"decoded_packets"`
+	// Start is the time of the first packet (RFC 3339, UTC, nanoseconds).
+	Start string `json:"start,omitempty"`
+	// End is the time of the last packet (RFC 3339, UTC, nanoseconds).
+	End string `json:"end,omitempty"`
+	// DurationUS is End minus Start in microseconds.
+	DurationUS int64 `json:"duration_us"`
+	// Vantage is where the capture was taken, inferred from handshakes:
+	// client, server, middle, mixed or unknown.
+	Vantage string `json:"vantage"`
+	// Dropped counts kernel or ring drops (live capture only).
+	Dropped uint64 `json:"dropped"`
+	// Anomalies maps an anomaly token (malformed or odd input) to its count.
+	Anomalies map[string]uint64 `json:"anomalies"`
 }
 
 // Summary holds counts over the whole capture.
 type Summary struct {
-	TCPConnections         int            `json:"tcp_connections"`
-	HTTPRequests           int            `json:"http_requests"`
-	HTTPResponses          int            `json:"http_responses"`
-	ReusedConnections      int            `json:"reused_connections"`
-	MaxParallelConnections int            `json:"max_parallel_connections"`
-	PipelinedRequests      int            `json:"pipelined_requests"`
-	TLSConnections         int            `json:"tls_connections"`
-	WebSocketConnections   int            `json:"websocket_connections"`
-	H2Connections          int            `json:"h2_connections"`
-	H2Streams              int            `json:"h2_streams"`
-	QUICConnections        int            `json:"quic_connections"`
-	DNSLookups             int            `json:"dns_lookups"`
-	Findings               map[string]int `json:"findings"`
+	// TCPConnections counts connection incarnations seen, with or without
+	// a handshake.
+	TCPConnections int `json:"tcp_connections"`
+	// HTTPRequests counts HTTP/1.x requests parsed.
+	HTTPRequests int `json:"http_requests"`
+	// HTTPResponses counts HTTP/1.x final responses parsed (interim 1xx not
+	// counted; a 101 that switches protocol is).
+	HTTPResponses int `json:"http_responses"`
+	// ReusedConnections counts connections that carried two or more HTTP
+	// requests.
+	ReusedConnections int `json:"reused_connections"`
+	// MaxParallelConnections is the highest number of simultaneously open
+	// connections between one client host and one server endpoint.
+	MaxParallelConnections int `json:"max_parallel_connections"`
+	// PipelinedRequests counts requests sent before the response to the
+	// previous request on the same connection had fully arrived.
+	PipelinedRequests    int `json:"pipelined_requests"`
+	TLSConnections       int `json:"tls_connections"`
+	WebSocketConnections int `json:"websocket_connections"`
+	H2Connections        int `json:"h2_connections"`
+	H2Streams            int `json:"h2_streams"`
+	QUICConnections      int `json:"quic_connections"`
+	DNSLookups           int `json:"dns_lookups"`
+	// Findings maps a finding kind to its occurrences (the sum of count
+	// over the findings of that kind).
+	Findings map[string]int `json:"findings"`
 }
 
 // Connection is one TCP connection incarnation.
 type Connection struct {
-	ID         uint32         `json:"id"`
-	Transport  string         `json:"transport"`
-	Client     string         `json:"client"`
-	Server     string         `json:"server"`
-	RoleSource string         `json:"role_source"`
-	Start      string         `json:"start"`
-	End        string         `json:"end"`
-	DurationUS int64          `json:"duration_us"`
-	Protocol   string         `json:"protocol"`
-	Vantage    string         `json:"vantage"`
-	Handshake  Handshake      `json:"handshake"`
-	Close      Close          `json:"close"`
-	Packets    DirCounts      `json:"packets"`
-	Bytes      DirCounts      `json:"bytes"`
-	Payload    DirCounts      `json:"payload_bytes"`
-	HTTP       *ConnHTTP      `json:"http,omitempty"`
-	TCP        ConnTCP        `json:"tcp"`
-	TLS        *ConnTLS       `json:"tls,omitempty"`
-	WebSocket  *ConnWebSocket `json:"websocket,omitempty"`
-	H2         *ConnH2        `json:"h2,omitempty"`
-	QUIC       *ConnQUIC      `json:"quic,omitempty"`
-	DNS        *ConnDNS       `json:"dns,omitempty"`
-	Anomalies  map[string]int `json:"anomalies,omitempty"`
-	Findings   []int          `json:"findings"`
+	// ID is the connection's small integer id, in capture order.
+	ID uint32 `json:"id"`
+	// Transport is tcp, or udp for QUIC.
+	Transport string `json:"transport"`
+	// Client is the client endpoint, "ip:port" or "[v6]:port".
+	Client string `json:"client"`
+	// Server is the server endpoint, "ip:port" or "[v6]:port".
+	Server string `json:"server"`
+	// RoleSource tells how the client and server roles were decided: syn,
+	// syn_ack, protocol or port.
+	RoleSource string `json:"role_source"`
+	// Start is the time of the connection's first packet.
+	Start string `json:"start"`
+	// End is the time of the connection's last packet.
+	End string `json:"end"`
+	// DurationUS is End minus Start in microseconds.
+	DurationUS int64 `json:"duration_us"`
+	// Protocol is what the connection carried: http/1.0, http/1.1, h2c,
+	// websocket, tls, quic, unknown, ...
+	Protocol string `json:"protocol"`
+	// Vantage is where this connection was seen from: client, server,
+	// middle or unknown.
+	Vantage   string    `json:"vantage"`
+	Handshake Handshake `json:"handshake"`
+	Close     Close     `json:"close"`
+	// Packets counts packets per direction.
+	Packets DirCounts `json:"packets"`
+	// Bytes counts bytes per direction.
+	Bytes DirCounts `json:"bytes"`
+	// Payload counts transport payload bytes per direction.
+	Payload   DirCounts      `json:"payload_bytes"`
+	HTTP      *ConnHTTP      `json:"http,omitempty"`
+	TCP       ConnTCP        `json:"tcp"`
+	TLS       *ConnTLS       `json:"tls,omitempty"`
+	WebSocket *ConnWebSocket `json:"websocket,omitempty"`
+	H2        *ConnH2        `json:"h2,omitempty"`
+	QUIC      *ConnQUIC      `json:"quic,omitempty"`
+	DNS       *ConnDNS       `json:"dns,omitempty"`
+	// Anomalies maps an anomaly token seen on this connection to its count.
+	Anomalies map[string]int `json:"anomalies,omitempty"`
+	// Findings are indexes into the report's findings.
+	Findings []int `json:"findings"`
 }
 
 // DirCounts is a pair of per-direction counters.
@@ -96,10 +158,14 @@ type DirCounts struct {
 
 // Handshake describes connection setup.
 type Handshake struct {
-	Complete      bool `json:"complete"`
-	SYNSeen       bool `json:"syn_seen"`
-	SYNRetries    int  `json:"syn_retries"`
-	SYNACKRetries int  `json:"synack_retries"`
+	// Complete is true when SYN, SYN/ACK and ACK were all seen.
+	Complete bool `json:"complete"`
+	// SYNSeen is true when the client's SYN was seen.
+	SYNSeen bool `json:"syn_seen"`
+	// SYNRetries counts retransmitted SYNs.
+	SYNRetries int `json:"syn_retries"`
+	// SYNACKRetries counts retransmitted SYN/ACKs.
+	SYNACKRetries int `json:"synack_retries"`
 	// RTTUS is SYN→ACK (the sum of the halves); ServerHalfUS is SYN→SYN/ACK
 	// and ClientHalfUS SYN/ACK→ACK, as seen at the capture point.
 	RTTUS        int64       `json:"rtt_us,omitempty"`
@@ -118,7 +184,8 @@ type Handshake struct {
 
 // TCPOptions are the options one side announced in its SYN or SYN/ACK.
 type TCPOptions struct {
-	MSS           int  `json:"mss,omitempty"`
+	MSS int `json:"mss,omitempty"`
+	// WindowScale is the shift announced, -1 when the option was absent.
 	WindowScale   int  `json:"window_scale"`
 	SACKPermitted bool `json:"sack_permitted"`
 	Timestamps    bool `json:"timestamps"`
@@ -126,21 +193,35 @@ type TCPOptions struct {
 
 // Close describes how a connection ended.
 type Close struct {
-	Kind           string `json:"kind"`
-	Initiator      string `json:"initiator"`
+	// Kind is fin, rst, open or idle_timeout.
+	Kind string `json:"kind"`
+	// Initiator is the side that closed first: client, server or none.
+	Initiator string `json:"initiator"`
+	// TimeWaitHolder is the side that sent the first FIN (and so holds
+	// TIME_WAIT): client, server or none.
 	TimeWaitHolder string `json:"time_wait_holder"`
-	At             string `json:"at,omitempty"`
-	Refused        bool   `json:"refused,omitempty"`
-	HalfClosed     bool   `json:"half_closed,omitempty"`
-	Simultaneous   bool   `json:"simultaneous,omitempty"`
-	RSTUnreadData  bool   `json:"rst_unread_data,omitempty"`
+	// At is the time of the first FIN or RST.
+	At string `json:"at,omitempty"`
+	// Refused is true when the server answered the SYN with a RST.
+	Refused bool `json:"refused,omitempty"`
+	// HalfClosed is true when one side closed and the other kept sending.
+	HalfClosed bool `json:"half_closed,omitempty"`
+	// Simultaneous is true when both sides sent FIN before seeing the
+	// other's.
+	Simultaneous bool `json:"simultaneous,omitempty"`
+	// RSTUnreadData is true when a RST followed data the closing side had
+	// not read.
+	RSTUnreadData bool `json:"rst_unread_data,omitempty"`
 }
 
 // ConnHTTP is the HTTP/1.x activity on a connection.
 type ConnHTTP struct {
-	Requests  int  `json:"requests"`
-	Responses int  `json:"responses"`
-	Pipelined int  `json:"pipelined"`
+	Requests  int `json:"requests"`
+	Responses int `json:"responses"`
+	// Pipelined counts requests sent before the previous response ended.
+	Pipelined int `json:"pipelined"`
+	// KeepAlive is true when the connection stayed open for another
+	// request after the first exchange.
 	KeepAlive bool `json:"keep_alive"`
 }
 
@@ -154,7 +235,8 @@ type ConnTCP struct {
 	DupAcks          DirCounts `json:"dup_acks"`
 	KeepAlives       DirCounts `json:"keep_alives"`
 	ZeroWindowEvents DirCounts `json:"zero_window_events"`
-	RTTUS            *RTT      `json:"rtt_us,omitempty"`
+	// RTTUS summarises data→ACK round-trip samples, when there were any.
+	RTTUS *RTT `json:"rtt_us,omitempty"`
 }
 
 // RTT summarises round-trip-time samples in microseconds.
@@ -167,15 +249,20 @@ type RTT struct {
 
 // ConnTLS is what the TLS handshake revealed.
 type ConnTLS struct {
-	SNI          string   `json:"sni,omitempty"`
-	ALPN         []string `json:"alpn,omitempty"`
-	ALPNSelected string   `json:"alpn_selected,omitempty"`
-	Version      string   `json:"version,omitempty"`
+	// SNI is the server name the client asked for.
+	SNI string `json:"sni,omitempty"`
+	// ALPN lists the protocols the client offered, in its order.
+	ALPN []string `json:"alpn,omitempty"`
+	// ALPNSelected is the protocol the server chose, where visible.
+	ALPNSelected string `json:"alpn_selected,omitempty"`
+	Version      string `json:"version,omitempty"`
 }
 
 // ConnWebSocket summarises a WebSocket session.
 type ConnWebSocket struct {
-	MessagesClientToServer int    `json:"messages_client_to_server"`
+	// MessagesClientToServer counts data messages (fragments joined).
+	MessagesClientToServer int `json:"messages_client_to_server"`
+	// MessagesServerToClient counts data messages (fragments joined).
 	MessagesServerToClient int    `json:"messages_server_to_client"`
 	Pings                  int    `json:"pings"`
 	Pongs                  int    `json:"pongs"`
@@ -185,6 +272,7 @@ type ConnWebSocket struct {
 
 // ConnH2 summarises an HTTP/2 connection.
 type ConnH2 struct {
+	// Mode is prior_knowledge, upgrade or alpn.
 	Mode                 string `json:"mode"`
 	Streams              int    `json:"streams"`
 	MaxConcurrentStreams int    `json:"max_concurrent_streams"`
@@ -199,40 +287,66 @@ type ConnQUIC struct {
 
 // ConnDNS links a connection to the DNS lookup that preceded it.
 type ConnDNS struct {
-	Name     string `json:"name"`
-	LookupUS int64  `json:"lookup_us"`
+	// Name is the name whose answer held the server address.
+	Name string `json:"name"`
+	// LookupUS is the lookup's round-trip time in microseconds.
+	LookupUS int64 `json:"lookup_us"`
 }
 
 // Transaction is one HTTP/1.x request/response exchange.
 type Transaction struct {
-	Connection        uint32      `json:"connection"`
-	Index             int         `json:"index"`
-	Method            string      `json:"method"`
-	Target            string      `json:"target"`
-	RequestVersion    string      `json:"request_version"`
-	Status            int         `json:"status,omitempty"`
-	Reason            string      `json:"reason,omitempty"`
-	ResponseVersion   string      `json:"response_version,omitempty"`
-	RequestStart      string      `json:"request_start"`
-	TimingsUS         Timings     `json:"timings_us"`
-	RequestBodyBytes  int64       `json:"request_body_bytes"`
-	ResponseBodyBytes int64       `json:"response_body_bytes"`
-	Framing           string      `json:"framing"`
-	RequestFraming    string      `json:"request_framing"`
-	Truncated         bool        `json:"truncated"`
-	Pipelined         bool        `json:"pipelined"`
-	Headers           MgmtHeaders `json:"headers"`
-	Anomalies         []string    `json:"anomalies,omitempty"`
-	Findings          []int       `json:"findings,omitempty"`
+	// Connection is the id of the connection that carried it.
+	Connection uint32 `json:"connection"`
+	// Index is the 0-based position on its connection.
+	Index  int    `json:"index"`
+	Method string `json:"method"`
+	// Target is the request target as sent.
+	Target string `json:"target"`
+	// Host is the request's Host header as sent ("" when absent).
+	Host string `json:"host,omitempty"`
+	// RequestVersion is "HTTP/1.0" or "HTTP/1.1" as sent.
+	RequestVersion string `json:"request_version"`
+	// Status is the final response's status code, absent without one.
+	Status          int    `json:"status,omitempty"`
+	Reason          string `json:"reason,omitempty"`
+	ResponseVersion string `json:"response_version,omitempty"`
+	// RequestStart is the time of the request's first byte.
+	RequestStart string  `json:"request_start"`
+	TimingsUS    Timings `json:"timings_us"`
+	// RequestBodyBytes counts request body bytes (after de-chunking).
+	RequestBodyBytes int64 `json:"request_body_bytes"`
+	// ResponseBodyBytes counts response body bytes (after de-chunking).
+	ResponseBodyBytes int64 `json:"response_body_bytes"`
+	// ResponseContentType is the response's Content-Type header as sent.
+	ResponseContentType string `json:"response_content_type,omitempty"`
+	// Framing is how the response body was delimited: content_length,
+	// chunked, close_delimited or none.
+	Framing string `json:"framing"`
+	// RequestFraming is how the request body was delimited.
+	RequestFraming string `json:"request_framing"`
+	// Truncated is true when a body ended before its framing said it would.
+	Truncated bool `json:"truncated"`
+	// Pipelined is true when the request was sent before the previous
+	// response on the connection had fully arrived.
+	Pipelined bool        `json:"pipelined"`
+	Headers   MgmtHeaders `json:"headers"`
+	// Anomalies are the HTTP anomaly tokens raised by this exchange.
+	Anomalies []string `json:"anomalies,omitempty"`
+	// Findings are indexes into the report's findings.
+	Findings []int `json:"findings,omitempty"`
 }
 
 // Timings are the phases of a transaction in microseconds. Connect is set
 // only on the first transaction of a connection whose handshake was seen.
 type Timings struct {
+	// Connect is the handshake time, SYN to the ACK of the SYN/ACK.
 	Connect *int64 `json:"connect,omitempty"`
-	Send    int64  `json:"send"`
-	Wait    int64  `json:"wait"`
-	Receive int64  `json:"receive"`
+	// Send is the request's first byte to its last.
+	Send int64 `json:"send"`
+	// Wait is the request's last byte to the response's first.
+	Wait int64 `json:"wait"`
+	// Receive is the response's first byte to its last.
+	Receive int64 `json:"receive"`
 }
 
 // MgmtHeaders are the connection-management headers as sent.
@@ -248,17 +362,31 @@ type MgmtHeaders struct {
 
 // Finding is one detected behaviour.
 type Finding struct {
-	Kind        string         `json:"kind"`
-	Severity    string         `json:"severity"`
-	Connection  *uint32        `json:"connection,omitempty"`
-	Transaction *int           `json:"transaction,omitempty"`
-	Peer        string         `json:"peer,omitempty"`
-	At          string         `json:"at,omitempty"`
-	DurationUS  int64          `json:"duration_us,omitempty"`
-	Count       int            `json:"count"`
-	Summary     string         `json:"summary"`
-	Evidence    map[string]any `json:"evidence"`
-	Advice      string         `json:"advice"`
+	// Kind is a stable snake_case token from the finding catalogue.
+	Kind string `json:"kind"`
+	// Severity is info, warning or error.
+	Severity string `json:"severity" jsonschema:"enum=info,enum=warning,enum=error"`
+	// Connection is the connection id, absent for findings about a peer
+	// pair or the whole capture.
+	Connection *uint32 `json:"connection,omitempty"`
+	// Transaction is the transaction index on that connection, where it
+	// applies.
+	Transaction *int `json:"transaction,omitempty"`
+	// Peer names the peer pair a finding is about, for findings that are
+	// not about one connection.
+	Peer string `json:"peer,omitempty"`
+	// At is the time of the evidence.
+	At string `json:"at,omitempty"`
+	// DurationUS is the time lost or spanned, where it applies.
+	DurationUS int64 `json:"duration_us,omitempty"`
+	// Count is how many occurrences this finding stands for (at least 1).
+	Count int `json:"count" jsonschema:"minimum=1"`
+	// Summary is one line a person can read.
+	Summary string `json:"summary"`
+	// Evidence holds the measured values that triggered the finding.
+	Evidence map[string]any `json:"evidence"`
+	// Advice says what to change.
+	Advice string `json:"advice"`
 }
 
 // Severity levels of findings.
@@ -270,30 +398,49 @@ const (
 
 // Peer is one (client host, server endpoint) pair.
 type Peer struct {
-	Client             string  `json:"client"`
-	Server             string  `json:"server"`
-	Connections        int     `json:"connections"`
-	Handshakes         int     `json:"handshakes"`
-	MaxParallel        int     `json:"max_parallel"`
+	// Client is the client host address.
+	Client string `json:"client"`
+	// Server is the server endpoint.
+	Server string `json:"server"`
+	// Connections counts connection incarnations between the pair.
+	Connections int `json:"connections"`
+	// Handshakes counts those whose handshake was seen.
+	Handshakes int `json:"handshakes"`
+	// MaxParallel is the highest number of simultaneously open connections.
+	MaxParallel int `json:"max_parallel"`
+	// ConnectionRatePerS is new connections per second over the pair's
+	// span (0 when it is under a second).
 	ConnectionRatePerS float64 `json:"connection_rate_per_s"`
-	PeakRatePerS       int     `json:"peak_connections_per_s"`
-	ClientPorts        int     `json:"client_ports"`
-	Requests           int     `json:"http_requests"`
-	FirstSeen          string  `json:"first_seen"`
-	LastSeen           string  `json:"last_seen"`
-	TimeWaitClient     int     `json:"time_wait_client"`
-	TimeWaitServer     int     `json:"time_wait_server"`
-	Resets             int     `json:"resets"`
-	Refused            int     `json:"refused"`
+	// PeakRatePerS is the most connections opened in any one second.
+	PeakRatePerS int `json:"peak_connections_per_s"`
+	// ClientPorts counts distinct client ports used.
+	ClientPorts int `json:"client_ports"`
+	// Requests counts HTTP requests between the pair.
+	Requests  int    `json:"http_requests"`
+	FirstSeen string `json:"first_seen"`
+	LastSeen  string `json:"last_seen"`
+	// TimeWaitClient counts connections whose client sent the first FIN.
+	TimeWaitClient int `json:"time_wait_client"`
+	// TimeWaitServer counts connections whose server sent the first FIN.
+	TimeWaitServer int `json:"time_wait_server"`
+	// Resets counts connections that ended with a RST.
+	Resets int `json:"resets"`
+	// Refused counts connections refused with a RST to the SYN.
+	Refused int `json:"refused"`
 }
 
 // DNSLookup is one DNS query/response pair.
 type DNSLookup struct {
-	Name    string   `json:"name"`
-	Type    string   `json:"type"`
-	Client  string   `json:"client"`
-	Server  string   `json:"server"`
-	At      string   `json:"at"`
-	RTTUS   int64    `json:"rtt_us"`
+	// Name is the queried name.
+	Name string `json:"name"`
+	// Type is the query type (A, AAAA, ...).
+	Type   string `json:"type"`
+	Client string `json:"client"`
+	Server string `json:"server"`
+	// At is the time of the query.
+	At string `json:"at"`
+	// RTTUS is query to response in microseconds.
+	RTTUS int64 `json:"rtt_us"`
+	// Answers are the answer records' data as text.
 	Answers []string `json:"answers"`
 }

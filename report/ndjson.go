@@ -1,0 +1,217 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// NDJSON record types: the value of the "type" key on each line.
+const (
+	RecordConnection  = "connection"
+	RecordTransaction = "transaction"
+	RecordFinding     = "finding"
+	RecordPeer        = "peer"
+	RecordDNSLookup   = "dns_lookup"
+	RecordSummary     = "summary"
+)
+
+// Each NDJSON record is the JSON object of the report with a leading "type"
+// key; embedding promotes the object's fields next to it.
+type (
+	connectionRecord struct {
+		Type string `json:"type"`
+		*Connection
+	}
+	transactionRecord struct {
+		Type string `json:"type"`
+		*Transaction
+	}
+	findingRecord struct {
+		Type string `json:"type"`
+		*Finding
+	}
+	peerRecord struct {
+		Type string `json:"type"`
+		*Peer
+	}
+	// dnsRecord spells out the lookup's fields: its own "type" (the query
+	// type) would collide with the record type, so it is named query_type.
+	dnsRecord struct {
+		Type      string   `json:"type"`
+		Name      string   `json:"name"`
+		QueryType string   `json:"query_type"`
+		Client    string   `json:"client"`
+		Server    string   `json:"server"`
+		At        string   `json:"at"`
+		RTTUS     int64    `json:"rtt_us"`
+		Answers   []string `json:"answers"`
+	}
+	// summaryRecord carries the summary counters as its own fields, plus the
+	// report header and the capture object.
+	summaryRecord struct {
+		Type          string  `json:"type"`
+		SchemaVersion string  `json:"schema_version"`
+		Tool          Tool    `json:"tool"`
+		Capture       Capture `json:"capture"`
+		Interrupted   bool    `json:"interrupted,omitempty"`
+		*Summary
+	}
+)
+
+// WriteNDJSON writes r as newline-delimited JSON: one object per line, each
+// with a "type" key (see the Record* constants) and otherwise the same
+// fields as in the JSON report (except that a DNS lookup's query type is
+// named query_type, since "type" names the record). For each connection in id order it writes the
+// connection, then its transactions, then the findings about it; then the
+// findings about no connection, the peers, the DNS lookups and, last, one
+// summary record that also carries schema_version, tool and capture. The
+// output is deterministic and r is not modified.
+func WriteNDJSON(w io.Writer, r *Report) error {
+	return NewNDJSONStream(w).End(r)
+}
+
+// NDJSONStream writes NDJSON records while a capture runs: Connection when a
+// connection closes or times out, End once at the end. Its methods are safe
+// for concurrent use. The first write error is sticky: later calls return it
+// without writing.
+type NDJSONStream struct {
+	mu      sync.Mutex
+	enc     *json.Encoder
+	err     error
+	written map[uint32]bool
+	ended   bool
+}
+
+// NewNDJSONStream returns a stream that writes to w.
+func NewNDJSONStream(w io.Writer) *NDJSONStream {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return &NDJSONStream{enc: enc, written: map[uint32]bool{}}
+}
+
+// Connection writes the records of one finished connection: the connection,
+// then tx (sorted by index), then findings, in the order given. A connection
+// id already written is written again (a caller that reports a connection
+// twice gets two records); End skips every id written here.
+func (s *NDJSONStream) Connection(c *Connection, tx []Transaction, findings []Finding) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	if c == nil {
+		return fmt.Errorf("ndjson stream: nil connection")
+	}
+	if s.ended {
+		return fmt.Errorf("ndjson stream: connection %d written after end", c.ID)
+	}
+	// Normalise copies so nil lists and maps still encode as [] and {}.
+	one := normalized(&Report{
+		Connections:  []Connection{*c},
+		Transactions: tx,
+		Findings:     findings,
+	})
+	s.written[c.ID] = true
+	s.writeConn(&one.Connections[0], one.Transactions, one.Findings)
+	return s.err
+}
+
+// End writes the records of every connection of r that Connection did not
+// already write (with its transactions and findings), then the findings
+// about no connection, the peers, the DNS lookups and the summary record. r
+// is not modified. Calls after End fail.
+func (s *NDJSONStream) End(r *Report) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	if s.ended {
+		return fmt.Errorf("ndjson stream: end called twice")
+	}
+	s.ended = true
+	n := normalized(r)
+
+	txByConn := map[uint32][]Transaction{}
+	for _, t := range n.Transactions {
+		txByConn[t.Connection] = append(txByConn[t.Connection], t)
+	}
+	findByConn := map[uint32][]Finding{}
+	var global []Finding
+	for _, f := range n.Findings {
+		if f.Connection == nil {
+			global = append(global, f)
+			continue
+		}
+		findByConn[*f.Connection] = append(findByConn[*f.Connection], f)
+	}
+	seen := map[uint32]bool{}
+	for i := range n.Connections {
+		c := &n.Connections[i]
+		seen[c.ID] = true
+		if s.written[c.ID] {
+			continue
+		}
+		s.writeConn(c, txByConn[c.ID], findByConn[c.ID])
+	}
+	// Transactions and findings that name a connection the report does not
+	// hold are still written, in connection order, rather than dropped.
+	for i := range n.Transactions {
+		t := &n.Transactions[i]
+		if !seen[t.Connection] && !s.written[t.Connection] {
+			s.put(transactionRecord{RecordTransaction, t})
+		}
+	}
+	for i := range n.Findings {
+		f := &n.Findings[i]
+		if f.Connection != nil && !seen[*f.Connection] && !s.written[*f.Connection] {
+			s.put(findingRecord{RecordFinding, f})
+		}
+	}
+	for i := range global {
+		s.put(findingRecord{RecordFinding, &global[i]})
+	}
+	for i := range n.Peers {
+		s.put(peerRecord{RecordPeer, &n.Peers[i]})
+	}
+	for i := range n.DNSLookups {
+		d := &n.DNSLookups[i]
+		s.put(dnsRecord{
+			Type: RecordDNSLookup, Name: d.Name, QueryType: d.Type,
+			Client: d.Client, Server: d.Server, At: d.At, RTTUS: d.RTTUS,
+			Answers: d.Answers,
+		})
+	}
+	s.put(summaryRecord{
+		Type:          RecordSummary,
+		SchemaVersion: n.SchemaVersion,
+		Tool:          n.Tool,
+		Capture:       n.Capture,
+		Interrupted:   n.Interrupted,
+		Summary:       &n.Summary,
+	})
+	return s.err
+}
+
+// writeConn writes one connection's records; tx must be sorted by index.
+func (s *NDJSONStream) writeConn(c *Connection, tx []Transaction, findings []Finding) {
+	s.put(connectionRecord{RecordConnection, c})
+	for i := range tx {
+		s.put(transactionRecord{RecordTransaction, &tx[i]})
+	}
+	for i := range findings {
+		s.put(findingRecord{RecordFinding, &findings[i]})
+	}
+}
+
+// put encodes one record as one line, remembering the first error.
+func (s *NDJSONStream) put(v any) {
+	if s.err != nil {
+		return
+	}
+	if err := s.enc.Encode(v); err != nil {
+		s.err = fmt.Errorf("write ndjson record: %w", err)
+	}
+}
