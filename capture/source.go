@@ -34,6 +34,15 @@ type Stats struct {
 	First, Last int64
 	// Dropped is the number of packets the kernel or ring dropped (live).
 	Dropped uint64
+	// NonIP counts records whose link layer carries something other than
+	// IPv4 or IPv6 (ARP, LLC, ...). They are skipped, not anomalies.
+	NonIP uint64
+	// OtherIP counts IP packets that carry neither TCP nor UDP (ICMP,
+	// tunnels, ESP, ...). They are skipped, not anomalies.
+	OtherIP uint64
+	// Interfaces counts interface descriptions read: one per pcap file, one
+	// per pcapng Interface Description Block (over all sections).
+	Interfaces uint64
 	// Anomalies counts malformed or odd input by token (see the Anomaly*
 	// constants). Tokens with a zero count are absent.
 	Anomalies map[string]uint64
