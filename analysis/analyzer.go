@@ -1,0 +1,102 @@
+package analysis
+
+import (
+	"time"
+
+	"connscope/flow"
+	"connscope/report"
+)
+
+// Config holds the settings analysers may read. Zero values mean defaults.
+type Config struct {
+	// TimeWait is the TIME_WAIT duration assumed for connection holders
+	// (default 60 s, Linux TCP_TIMEWAIT_LEN).
+	TimeWait time.Duration
+	// PortRangeLo and PortRangeHi are the client's ephemeral port range
+	// (default 32768–60999, Linux).
+	PortRangeLo, PortRangeHi int
+	// MaxParallel is the per-server connection count above which parallel
+	// connections are flagged (default 6, the browser norm).
+	MaxParallel int
+	// MaxPeers caps the (client host, server endpoint) pairs tracked by
+	// per-peer analysers (default 100,000); pairs past it are counted in
+	// the "analysis_peer_limit" anomaly and not tracked.
+	MaxPeers int
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if c.TimeWait == 0 {
+		c.TimeWait = 60 * time.Second
+	}
+	if c.PortRangeLo == 0 && c.PortRangeHi == 0 {
+		c.PortRangeLo, c.PortRangeHi = 32768, 60999
+	}
+	if c.MaxParallel == 0 {
+		c.MaxParallel = 6
+	}
+	if c.MaxPeers == 0 {
+		c.MaxPeers = 100000
+	}
+	return c
+}
+
+// Analyzer is one detector. It receives typed events on the engine's
+// goroutine, in capture order, through the optional handler interfaces below
+// (ConnHandler, SegmentHandler, ExchangeHandler), and adds what it found to
+// the report at the end. Handlers must not block, do I/O, start goroutines or
+// keep the event pointers they are given (copy what they keep).
+type Analyzer interface {
+	// Name is a stable snake_case identifier.
+	Name() string
+	// Finish adds the analyser's findings and sections to the report. It is
+	// called once after the last event; out emits findings.
+	Finish(rep *report.Report, out Emitter)
+}
+
+// ConnHandler receives connection open and close events.
+type ConnHandler interface {
+	ConnOpened(c *ConnInfo)
+	ConnClosed(c *ConnClosed)
+}
+
+// SegmentHandler receives every TCP segment of every connection.
+type SegmentHandler interface {
+	Segment(s *Segment)
+}
+
+// ExchangeHandler receives HTTP/1.x exchanges.
+type ExchangeHandler interface {
+	Exchange(e *Exchange)
+}
+
+// ConnReporter fills its part of a connection's record when the connection
+// is written to the report (e.g. RTT statistics). It is called after
+// ConnClosed for that connection.
+type ConnReporter interface {
+	ReportConn(id flow.ConnID, rc *report.Connection)
+}
+
+// Emitter records findings. Findings that name a connection are linked to it
+// by the engine.
+type Emitter interface {
+	Emit(f report.Finding)
+}
+
+// KindDoc documents one finding kind for `connscope explain`.
+type KindDoc struct {
+	Kind     string
+	Severity string
+	// Title is one line; Explain teaches the concept, the rule with its
+	// thresholds, and the fix, in plain paragraphs.
+	Title   string
+	Explain string
+}
+
+// Factory builds an analyser and documents what it emits.
+type Factory struct {
+	Name  string
+	Doc   string
+	Kinds []KindDoc
+	New   func(cfg Config) Analyzer
+}

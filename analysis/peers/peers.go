@@ -1,0 +1,226 @@
+// Package peers builds the peer table of the report: one row per (client
+// host, server endpoint) pair with its connection count, the most
+// connections open at once, the connection rate, the client ports used, the
+// requests carried and how the connections closed.
+//
+// Events: ConnOpened, ConnClosed, Exchange. Findings: none (detectors that
+// judge concurrency or churn read the rows from the report). Output:
+// report.Peers and Summary.MaxParallelConnections. Concurrency: one
+// goroutine. Limits: at most Config.MaxPeers pairs are tracked; each pair
+// keeps the start and end time of its connections (16 bytes each) and a set
+// of client ports (at most 65,536).
+package peers
+
+import (
+	"sort"
+	"time"
+
+	"connscope/analysis"
+	"connscope/flow"
+	"connscope/report"
+)
+
+// Name is the analyser's name.
+const Name = "peers"
+
+// Factory returns the registry entry of the analyser.
+func Factory() analysis.Factory {
+	return analysis.Factory{
+		Name: Name,
+		Doc:  "peer table: connections, concurrency and churn per client host and server endpoint",
+		New:  func(cfg analysis.Config) analysis.Analyzer { return New(cfg) },
+	}
+}
+
+type key struct {
+	client flow.Addr
+	server flow.Endpoint
+}
+
+type peer struct {
+	key                  key
+	starts, ends         []flow.Time
+	ports                map[uint16]struct{}
+	handshakes, requests int
+	twClient, twServer   int
+	resets, refused      int
+	first, last          flow.Time
+}
+
+// Analyzer is the peer-table builder.
+type Analyzer struct {
+	cfg     analysis.Config
+	peers   map[key]*peer
+	byConn  map[flow.ConnID]*peer
+	dropped int
+}
+
+// New returns a peer-table builder.
+func New(cfg analysis.Config) *Analyzer {
+	return &Analyzer{cfg: cfg.WithDefaults(), peers: map[key]*peer{}, byConn: map[flow.ConnID]*peer{}}
+}
+
+// Name implements analysis.Analyzer.
+func (a *Analyzer) Name() string { return Name }
+
+// ConnOpened implements analysis.ConnHandler.
+func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
+	k := key{client: c.Client.Addr, server: c.Server}
+	p := a.peers[k]
+	if p == nil {
+		if len(a.peers) >= a.cfg.MaxPeers {
+			a.dropped++
+			return
+		}
+		p = &peer{key: k, ports: map[uint16]struct{}{}, first: c.Start}
+		a.peers[k] = p
+	}
+	a.byConn[c.ID] = p
+	p.ports[c.Client.Port] = struct{}{}
+	if c.SYN != 0 {
+		p.handshakes++
+	}
+	if c.Start < p.first {
+		p.first = c.Start
+	}
+}
+
+// ConnClosed implements analysis.ConnHandler.
+func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
+	p := a.byConn[c.Conn.ID]
+	if p == nil {
+		return
+	}
+	delete(a.byConn, c.Conn.ID)
+	end := c.CloseAt
+	if end == 0 || c.CloseKind == "open" || c.CloseKind == "idle_timeout" || c.CloseKind == "evicted" {
+		end = c.End
+	}
+	if end < c.Conn.Start {
+		end = c.Conn.Start
+	}
+	p.starts = append(p.starts, c.Conn.Start)
+	p.ends = append(p.ends, end)
+	if end > p.last {
+		p.last = end
+	}
+	switch c.TimeWaitHolder {
+	case "client":
+		p.twClient++
+	case "server":
+		p.twServer++
+	case "both":
+		p.twClient++
+		p.twServer++
+	}
+	if c.CloseKind == "rst" {
+		if c.Refused {
+			p.refused++
+		} else {
+			p.resets++
+		}
+	}
+}
+
+// Exchange implements analysis.ExchangeHandler.
+func (a *Analyzer) Exchange(e *analysis.Exchange) {
+	if p := a.byConn[e.Conn.ID]; p != nil {
+		p.requests++
+	}
+}
+
+// Finish implements analysis.Analyzer: it writes report.Peers.
+func (a *Analyzer) Finish(rep *report.Report, _ analysis.Emitter) {
+	keys := make([]key, 0, len(a.peers))
+	for k := range a.peers {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].client != keys[j].client {
+			return keys[i].client.Less(keys[j].client)
+		}
+		return keys[i].server.Less(keys[j].server)
+	})
+	for _, k := range keys {
+		p := a.peers[k]
+		if len(p.starts) == 0 {
+			continue
+		}
+		row := report.Peer{
+			Client:         k.client.String(),
+			Server:         k.server.String(),
+			Connections:    len(p.starts),
+			Handshakes:     p.handshakes,
+			MaxParallel:    MaxParallel(p.starts, p.ends),
+			ClientPorts:    len(p.ports),
+			Requests:       p.requests,
+			FirstSeen:      report.FormatTime(int64(p.first)),
+			LastSeen:       report.FormatTime(int64(p.last)),
+			TimeWaitClient: p.twClient,
+			TimeWaitServer: p.twServer,
+			Resets:         p.resets,
+			Refused:        p.refused,
+		}
+		starts := append([]flow.Time(nil), p.starts...)
+		sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
+		row.PeakRatePerS = PeakPerWindow(starts, time.Second)
+		if span := starts[len(starts)-1].Sub(starts[0]); span >= time.Second {
+			row.ConnectionRatePerS = round2(float64(len(starts)-1) / span.Seconds())
+		}
+		if row.MaxParallel > rep.Summary.MaxParallelConnections {
+			rep.Summary.MaxParallelConnections = row.MaxParallel
+		}
+		rep.Peers = append(rep.Peers, row)
+	}
+	if a.dropped > 0 {
+		if rep.Capture.Anomalies == nil {
+			rep.Capture.Anomalies = map[string]uint64{}
+		}
+		rep.Capture.Anomalies["analysis_peer_limit"] += uint64(a.dropped)
+	}
+}
+
+func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+// MaxParallel returns the largest number of intervals [starts[i], ends[i])
+// open at one instant. An interval that ends exactly when another starts
+// does not overlap it.
+func MaxParallel(starts, ends []flow.Time) int {
+	type ev struct {
+		t flow.Time
+		d int
+	}
+	evs := make([]ev, 0, 2*len(starts))
+	for i := range starts {
+		evs = append(evs, ev{starts[i], +1}, ev{ends[i], -1})
+	}
+	sort.Slice(evs, func(i, j int) bool {
+		if evs[i].t != evs[j].t {
+			return evs[i].t < evs[j].t
+		}
+		return evs[i].d < evs[j].d // ends before starts at the same instant
+	})
+	cur, best := 0, 0
+	for _, e := range evs {
+		cur += e.d
+		if cur > best {
+			best = cur
+		}
+	}
+	return best
+}
+
+// PeakPerWindow returns the most sorted times falling in any window of
+// length w.
+func PeakPerWindow(sorted []flow.Time, w time.Duration) int {
+	best, j := 0, 0
+	for i := range sorted {
+		for sorted[i].Sub(sorted[j]) >= w {
+			j++
+		}
+		if n := i - j + 1; n > best {
+			best = n
+		}
+	}
+	return best
+}

@@ -1,0 +1,23 @@
+// Package demo embeds the small capture of real traffic that `connscope
+// demo` analyses, so a new user sees every section of the report without a
+// capture of their own.
+//
+// Inputs: none. Outputs: a reader over the embedded bytes. Concurrency:
+// Open may be called from any goroutine; each call returns a new reader.
+// Buffers and limits: the capture is a read-only byte slice in the binary.
+package demo
+
+import (
+	"bytes"
+	_ "embed"
+	"io"
+)
+
+// Name is the source name the demo capture is reported under.
+const Name = "demo.pcapng.gz"
+
+//go:embed demo.pcapng.gz
+var data []byte
+
+// Open returns a reader over the embedded capture.
+func Open() io.Reader { return bytes.NewReader(data) }

@@ -1,0 +1,310 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sort"
+	"time"
+
+	"connscope/analysis"
+	"connscope/analysis/registry"
+	"connscope/capture"
+	"connscope/flow"
+	"connscope/httpdecode"
+	"connscope/reassembly"
+	"connscope/report"
+)
+
+// Config configures one run.
+type Config struct {
+	Tracker   reassembly.Config
+	HTTP      httpdecode.Limits
+	Analysis  analysis.Config
+	Analyzers []analysis.Factory // nil: registry.Default()
+	Tool      report.Tool
+}
+
+// DefaultConfig returns the defaults of every stage.
+func DefaultConfig() Config {
+	return Config{
+		Tracker: reassembly.DefaultConfig(),
+		Tool:    report.Tool{Name: "connscope", Version: "dev"},
+	}
+}
+
+// Run reads src to the end (or until ctx is cancelled, in which case the
+// report covers what was read and says it was interrupted) and returns the
+// report. A read error also returns the partial report, with the error.
+func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, error) {
+	r := newRun(cfg)
+	var readErr error
+	for n := 0; ; n++ {
+		if n&1023 == 0 && ctx.Err() != nil {
+			r.rep.Interrupted = true
+			break
+		}
+		p, err := src.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				readErr = err
+			}
+			break
+		}
+		r.packet(p)
+	}
+	r.finish(src.Stats())
+	return r.rep, readErr
+}
+
+// run holds the state of one pipeline run.
+type run struct {
+	cfg     Config
+	tracker *reassembly.Tracker
+	engine  *analysis.Engine
+	rep     *report.Report
+	conns   map[flow.ConnID]*connState
+	seg     analysis.Segment
+	vant    map[string]int
+	anoms   map[string]uint64
+	segsOn  bool
+}
+
+func newRun(cfg Config) *run {
+	if cfg.Tracker.MaxConns == 0 {
+		def := reassembly.DefaultConfig()
+		def.ClassifyPayload = cfg.Tracker.ClassifyPayload
+		cfg.Tracker = def
+	}
+	if cfg.Tracker.ClassifyPayload == nil {
+		cfg.Tracker.ClassifyPayload = classifyPayload
+	}
+	facts := cfg.Analyzers
+	if facts == nil {
+		facts = registry.Default()
+	}
+	acfg := cfg.Analysis.WithDefaults()
+	as := make([]analysis.Analyzer, 0, len(facts))
+	for _, f := range facts {
+		as = append(as, f.New(acfg))
+	}
+	r := &run{
+		cfg:    cfg,
+		engine: analysis.NewEngine(as),
+		rep: &report.Report{
+			SchemaVersion: report.SchemaVersion,
+			Tool:          cfg.Tool,
+		},
+		conns: map[flow.ConnID]*connState{},
+		vant:  map[string]int{},
+		anoms: map[string]uint64{},
+	}
+	r.segsOn = r.engine.WantsSegments()
+	r.tracker = reassembly.New(cfg.Tracker, r)
+	return r
+}
+
+func (r *run) packet(p *capture.Packet) {
+	if p.Proto == capture.ProtoTCP {
+		r.tracker.Packet(p)
+	}
+}
+
+// classifyPayload tells the tracker who sent the first payload of a
+// connection whose handshake was not seen.
+func classifyPayload(p []byte) int {
+	switch {
+	case httpdecode.LooksLikeRequest(p), looksLikeTLSClientHello(p), hasPrefix(p, h2Preface):
+		return +1
+	case httpdecode.LooksLikeResponse(p):
+		return -1
+	}
+	return 0
+}
+
+var h2Preface = []byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+
+func hasPrefix(p, pre []byte) bool {
+	n := len(pre)
+	if len(p) < n {
+		n = len(p)
+	}
+	return n >= 8 && string(p[:n]) == string(pre[:n])
+}
+
+// looksLikeTLSClientHello: handshake record (22), TLS major version 3,
+// handshake type 1 (RFC 8446 §5.1, §4).
+func looksLikeTLSClientHello(p []byte) bool {
+	return len(p) >= 6 && p[0] == 22 && p[1] == 3 && p[5] == 1
+}
+
+// ConnOpened implements reassembly.Sink.
+func (r *run) ConnOpened(c *reassembly.Conn) reassembly.Stream {
+	st := &connState{run: r, id: c.ID}
+	st.info = analysis.ConnInfo{
+		ID:         c.ID,
+		Client:     c.Client,
+		Server:     c.Server,
+		Start:      c.Start,
+		SYN:        c.Handshake.SYN,
+		RoleSource: c.Roles.String(),
+		ServerHalf: c.Handshake.ServerHalf(),
+		ClientHalf: c.Handshake.ClientHalf(),
+		MSS:        negotiatedMSS(&c.Handshake),
+		WScale:     [2]int{-1, -1},
+	}
+	if c.Handshake.Client.Seen && c.Handshake.Server.Seen && c.Handshake.Client.WScale >= 0 && c.Handshake.Server.WScale >= 0 {
+		// Each side's shift applies to the windows it advertises.
+		st.info.WScale = [2]int{int(c.Handshake.Client.WScale), int(c.Handshake.Server.WScale)}
+	}
+	r.conns[c.ID] = st
+	r.engine.ConnOpened(&st.info)
+	return st
+}
+
+func negotiatedMSS(h *reassembly.Handshake) int {
+	a, b := int(h.Client.MSS), int(h.Server.MSS)
+	switch {
+	case a == 0:
+		return b
+	case b == 0:
+		return a
+	case a < b:
+		return a
+	}
+	return b
+}
+
+// Segment implements reassembly.Sink.
+func (r *run) Segment(c *reassembly.Conn, s *reassembly.SegmentInfo) {
+	st := r.conns[c.ID]
+	if st == nil {
+		return
+	}
+	if s.Flags&capture.FlagACK != 0 && st.info.ClientHalf == 0 && c.Handshake.ACK != 0 {
+		// The handshake completed after ConnOpened: refresh the halves.
+		st.info.ServerHalf = c.Handshake.ServerHalf()
+		st.info.ClientHalf = c.Handshake.ClientHalf()
+	}
+	if !r.segsOn {
+		return
+	}
+	r.seg = analysis.Segment{
+		Conn:    &st.info,
+		Time:    s.Time,
+		Index:   s.Index,
+		Dir:     s.Dir,
+		Seq:     s.Seq,
+		Ack:     s.Ack,
+		Flags:   s.Flags,
+		Window:  s.Window,
+		Len:     s.Len,
+		WireLen: s.WireLen,
+		Kind:    analysis.SegmentKind(s.Kind),
+		RelSeq:  s.RelSeq,
+		TSval:   s.TSval,
+		TSecr:   s.TSecr,
+		HasTS:   s.HasTS,
+	}
+	r.engine.Segment(&r.seg)
+}
+
+// ConnClosed implements reassembly.Sink.
+func (r *run) ConnClosed(c *reassembly.Conn) {
+	st := r.conns[c.ID]
+	if st == nil {
+		// Never opened (no payload and closed before roles settled cannot
+		// happen: the tracker opens every connection before closing it).
+		return
+	}
+	delete(r.conns, c.ID)
+	if st.http != nil {
+		st.http.Close(int64(c.End))
+	}
+	st.info.ServerHalf = c.Handshake.ServerHalf()
+	st.info.ClientHalf = c.Handshake.ClientHalf()
+	cc := analysis.ConnClosed{
+		Conn:           &st.info,
+		End:            c.End,
+		CloseKind:      c.Close.Kind.String(),
+		Initiator:      c.Close.Initiator.String(),
+		TimeWaitHolder: c.Close.TimeWaitHolder.String(),
+		CloseAt:        c.Close.At,
+		Refused:        c.Close.Refused,
+		RSTUnreadData:  c.Close.RSTUnreadData,
+		SYNRetries:     c.Handshake.SYNRetries,
+		HandshakeDone:  c.Handshake.Complete,
+	}
+	for d := 0; d < 2; d++ {
+		ds := &c.Dir[d]
+		cc.FIN[d], cc.RST[d] = ds.FIN, ds.RST
+		cc.Packets[d], cc.Payload[d] = ds.Packets, ds.PayloadBytes
+		cc.Retrans[d], cc.GapBytes[d] = ds.Retransmissions, ds.GapBytes
+	}
+	r.engine.ConnClosed(&cc)
+	rc := st.record(c)
+	r.vant[rc.Vantage]++
+	r.engine.ReportConn(c.ID, &rc)
+	r.rep.Connections = append(r.rep.Connections, rc)
+}
+
+func (r *run) finish(cs capture.Stats) {
+	r.tracker.Flush()
+	rep := r.rep
+	rep.Capture = report.Capture{
+		Sources:   cs.Sources,
+		Formats:   cs.Formats,
+		LinkTypes: cs.LinkTypes,
+		Packets:   cs.Packets,
+		Bytes:     cs.Bytes,
+		Decoded:   cs.Decoded,
+		Start:     report.FormatTime(cs.First),
+		End:       report.FormatTime(cs.Last),
+		Dropped:   cs.Dropped,
+		Vantage:   analysis.CaptureVantage(r.vant),
+		Anomalies: map[string]uint64{},
+	}
+	if cs.Last > cs.First {
+		rep.Capture.DurationUS = flow.Micros(time.Duration(cs.Last - cs.First))
+	}
+	for k, v := range cs.Anomalies {
+		rep.Capture.Anomalies[k] += v
+	}
+	for k, v := range r.tracker.Stats().Anomalies {
+		rep.Capture.Anomalies[k] += v
+	}
+	for k, v := range r.anoms {
+		rep.Capture.Anomalies[k] += v
+	}
+	sort.Slice(rep.Connections, func(i, j int) bool { return rep.Connections[i].ID < rep.Connections[j].ID })
+	sort.SliceStable(rep.Transactions, func(i, j int) bool {
+		a, b := &rep.Transactions[i], &rep.Transactions[j]
+		if a.Connection != b.Connection {
+			return a.Connection < b.Connection
+		}
+		return a.Index < b.Index
+	})
+	s := &rep.Summary
+	s.TCPConnections = len(rep.Connections)
+	for i := range rep.Connections {
+		c := &rep.Connections[i]
+		if c.HTTP != nil {
+			s.HTTPRequests += c.HTTP.Requests
+			s.HTTPResponses += c.HTTP.Responses
+			s.PipelinedRequests += c.HTTP.Pipelined
+			if c.HTTP.Requests >= 2 {
+				s.ReusedConnections++
+			}
+		}
+		switch c.Protocol {
+		case "tls":
+			s.TLSConnections++
+		case "websocket":
+			s.WebSocketConnections++
+		case "h2c":
+			s.H2Connections++
+		}
+	}
+	r.engine.Finish(rep)
+	report.Normalize(rep)
+}
