@@ -1,0 +1,256 @@
+package reuse
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"connscope/analysis"
+	"connscope/analysis/internal/h1"
+	"connscope/flow"
+	"connscope/report"
+)
+
+// Name is the analyser's name.
+const Name = "reuse"
+
+// Kind is the finding kind.
+const Kind = "http_connection_not_reused"
+
+// AnomalyPeerLimit counts peers past Config.MaxPeers that were not tracked.
+const AnomalyPeerLimit = "analysis_reuse_peer_limit"
+
+// Default thresholds.
+const (
+	// DefaultReuseWindow is how soon after a reusable connection closed a
+	// new one must open to count as a missed reuse (detection-methods §3.1).
+	DefaultReuseWindow = 2 * time.Second
+	// DefaultMinReopened is the least number of reopened connections per
+	// peer: with the first connection, a chain of three.
+	DefaultMinReopened = 2
+)
+
+// Options are the detector's thresholds.
+type Options struct {
+	ReuseWindow time.Duration
+	MinReopened int
+}
+
+// DefaultOptions returns the default thresholds.
+func DefaultOptions() Options {
+	return Options{ReuseWindow: DefaultReuseWindow, MinReopened: DefaultMinReopened}
+}
+
+// Factory returns the registry entry of the analyser.
+func Factory() analysis.Factory {
+	return analysis.Factory{
+		Name:  Name,
+		Doc:   "clients that open a new connection per request where keep-alive was possible",
+		Kinds: Kinds(),
+		New:   func(cfg analysis.Config) analysis.Analyzer { return New(cfg) },
+	}
+}
+
+// Kinds documents the finding kind of the analyser.
+func Kinds() []analysis.KindDoc {
+	return []analysis.KindDoc{{
+		Kind: Kind, Severity: report.SeverityWarning,
+		Title: "a client opened a new connection for each request instead of reusing one",
+		Explain: `Every new TCP connection costs a handshake round trip (more with TLS), starts in slow start, and leaves a TIME_WAIT entry behind on the side that closes first. HTTP/1.1 keeps connections open by default so that the next request to the same server can reuse them (RFC 9112 §9.3). A client that closes after each response and connects again pays all of that per request.
+
+Rule: per client host and server endpoint, a connection is "reopened" when its handshake was seen, it carried exactly one request whose persistence the server did not refuse, and it was the next connection the client opened, within 2 s, after another connection of the same pair closed that the client could have kept using (its last exchange left it persistent and the client closed it, or the client itself had disabled persistence). The finding fires when there are at least 2 reopened connections (a chain of 3 or more). Severity warning. Evidence: connections, single_request_connections, requests, requests_per_connection, reopened, avoidable_setup_us (the setup time, SYN to first request, the reopened connections paid), client_disabled_keepalive.
+
+Not counted (false positives avoided): connections the server refused to keep (Connection: close from the server, HTTP/1.0 without keep-alive, a close-delimited body) or closed itself (idle timeout, request budget); connections open in parallel; connections whose handshake was not captured. Still possible: several independent processes on one host (cron jobs, CLI tools) that each make one request look like one client.
+
+What to change: use a connection pool (one HTTP client object reused for all requests), do not send Connection: close, use HTTP/1.1 (or HTTP/1.0 with keep-alive), and read each response to its end so the connection can return to the pool.`,
+	}}
+}
+
+type connState struct {
+	peer          h1.PeerKey
+	requests      int
+	firstReqStart int64
+	firstBy       string
+	lastBy        string
+	lastAnswered  bool
+}
+
+// rec is one closed connection.
+type rec struct {
+	id             flow.ConnID
+	start, close   flow.Time
+	setup          time.Duration
+	requests       int
+	syn            bool
+	reusable       bool
+	single         bool
+	clientDisabled bool
+}
+
+type peerState struct {
+	recs []rec
+}
+
+// Analyzer is the reuse detector.
+type Analyzer struct {
+	cfg     analysis.Config
+	opt     Options
+	conns   map[flow.ConnID]*connState
+	peers   map[h1.PeerKey]*peerState
+	dropped int
+}
+
+// New returns a reuse detector with the default options.
+func New(cfg analysis.Config) *Analyzer { return NewWithOptions(cfg, DefaultOptions()) }
+
+// NewWithOptions returns a reuse detector with the given thresholds.
+func NewWithOptions(cfg analysis.Config, o Options) *Analyzer {
+	return &Analyzer{cfg: cfg.WithDefaults(), opt: o, conns: map[flow.ConnID]*connState{}, peers: map[h1.PeerKey]*peerState{}}
+}
+
+// Name implements analysis.Analyzer.
+func (a *Analyzer) Name() string { return Name }
+
+// ConnOpened implements analysis.ConnHandler.
+func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
+	pk := h1.PeerOf(c)
+	if _, ok := a.peers[pk]; !ok {
+		if len(a.peers) >= a.cfg.MaxPeers {
+			a.dropped++
+			return
+		}
+		a.peers[pk] = &peerState{}
+	}
+	a.conns[c.ID] = &connState{peer: pk}
+}
+
+// Exchange implements analysis.ExchangeHandler.
+func (a *Analyzer) Exchange(e *analysis.Exchange) {
+	s := a.conns[e.Conn.ID]
+	if s == nil || e.Request == nil {
+		return
+	}
+	by, _ := h1.Persistence(e.Request, e.Response)
+	s.requests++
+	if s.requests == 1 {
+		s.firstReqStart, s.firstBy = e.Request.Start, by
+	}
+	s.lastBy, s.lastAnswered = by, e.Response != nil
+}
+
+// ConnClosed implements analysis.ConnHandler.
+func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
+	s := a.conns[c.Conn.ID]
+	if s == nil {
+		return
+	}
+	delete(a.conns, c.Conn.ID)
+	ps := a.peers[s.peer]
+	ci := c.Conn
+	r := rec{id: ci.ID, start: ci.Start, requests: s.requests, syn: ci.SYN != 0}
+	if r.syn {
+		r.start = ci.SYN
+	}
+	r.close = c.CloseAt
+	if r.close == 0 || c.CloseKind == "open" || c.CloseKind == "idle_timeout" || c.CloseKind == "evicted" {
+		r.close = 0 // never closed in the capture: cannot be a predecessor
+	}
+	if s.requests > 0 {
+		r.reusable = s.lastBy == h1.ByClient || (s.lastBy == "" && s.lastAnswered && c.Initiator == "client")
+		r.single = s.requests == 1 && s.firstBy != h1.ByServer
+		r.clientDisabled = s.firstBy == h1.ByClient
+		if r.syn && s.firstReqStart > int64(ci.SYN) {
+			r.setup = time.Duration(s.firstReqStart - int64(ci.SYN))
+		}
+	}
+	ps.recs = append(ps.recs, r)
+}
+
+// Finish implements analysis.Analyzer.
+func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
+	keys := make([]h1.PeerKey, 0, len(a.peers))
+	for k := range a.peers {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
+	for _, k := range keys {
+		if f, ok := a.judge(k, a.peers[k]); ok {
+			out.Emit(f)
+		}
+	}
+	if a.dropped > 0 {
+		if rep.Capture.Anomalies == nil {
+			rep.Capture.Anomalies = map[string]uint64{}
+		}
+		rep.Capture.Anomalies[AnomalyPeerLimit] += uint64(a.dropped)
+	}
+}
+
+func (a *Analyzer) judge(k h1.PeerKey, ps *peerState) (report.Finding, bool) {
+	recs := ps.recs
+	sort.Slice(recs, func(i, j int) bool {
+		if recs[i].start != recs[j].start {
+			return recs[i].start < recs[j].start
+		}
+		return recs[i].id < recs[j].id
+	})
+	var closes []rec // reusable connections, by close time
+	requests, singles := 0, 0
+	for _, r := range recs {
+		requests += r.requests
+		if r.single {
+			singles++
+		}
+		if r.reusable && r.close != 0 {
+			closes = append(closes, r)
+		}
+	}
+	sort.Slice(closes, func(i, j int) bool {
+		if closes[i].close != closes[j].close {
+			return closes[i].close < closes[j].close
+		}
+		return closes[i].id < closes[j].id
+	})
+	// Pair each reusable close with the next connection the client opened
+	// after it (first come, first served): that connection is the one that
+	// could have been avoided. A later connection is not: the client had
+	// already moved on to another one.
+	var site h1.Site
+	var avoidable time.Duration
+	clientDisabled, j := 0, 0
+	for _, p := range closes {
+		for j < len(recs) && recs[j].start < p.close {
+			j++
+		}
+		if j == len(recs) {
+			break
+		}
+		r := recs[j]
+		j++
+		if !r.single || !r.syn || r.start.Sub(p.close) > a.opt.ReuseWindow {
+			continue
+		}
+		site.Add(r.start, r.id, 0)
+		avoidable += r.setup
+		if r.clientDisabled {
+			clientDisabled++
+		}
+	}
+	if site.Count < a.opt.MinReopened {
+		return report.Finding{}, false
+	}
+	f := report.Finding{Kind: Kind, Severity: report.SeverityWarning, Peer: k.String(), Evidence: map[string]any{
+		"connections":                len(recs),
+		"single_request_connections": singles,
+		"requests":                   requests,
+		"requests_per_connection":    h1.Round2(float64(requests) / float64(len(recs))),
+		"reopened":                   site.Count,
+		"avoidable_setup_us":         h1.US(avoidable),
+		"client_disabled_keepalive":  clientDisabled,
+	}}
+	site.Apply(&f)
+	f.DurationUS = h1.US(avoidable)
+	f.Summary = fmt.Sprintf("%s opened %d new connections to %s for one request each instead of reusing one (%.2f requests per connection)", k.Client, site.Count, k.Server, float64(requests)/float64(len(recs)))
+	f.Advice = "Reuse connections: keep one HTTP client (connection pool) for all requests, drop Connection: close, use HTTP/1.1 or HTTP/1.0 keep-alive, and read responses to the end so connections return to the pool."
+	return f, true
+}

@@ -1,0 +1,90 @@
+package reuse
+
+import (
+	"testing"
+	"time"
+
+	"connscope/analysis"
+	"connscope/analysis/internal/h1/h1test"
+	"connscope/flow"
+	"connscope/report"
+)
+
+const ms = time.Millisecond
+
+// chain builds n connections opened every step, each carrying one GET
+// (request options q, response options r) closed by closer 5 ms after
+// opening.
+func chain(n int, step time.Duration, closer flow.Dir, q, r []h1test.Opt) []*h1test.Conn {
+	var out []*h1test.Conn
+	for i := 0; i < n; i++ {
+		at := time.Duration(i) * step
+		out = append(out, h1test.NewConn(i+1, uint16(40000+i), at).
+			Add(h1test.Req("GET", "/small.txt", at+1*ms, at+1*ms, q...), h1test.Resp(200, 100, at+2*ms, at+3*ms, r...)).
+			FIN(closer, at+4*ms).FIN(closer.Reverse(), at+5*ms))
+	}
+	return out
+}
+
+func TestNotReused(t *testing.T) {
+	v10 := []h1test.Opt{h1test.V10}
+	closeHdr := []h1test.Opt{h1test.Connection("close")}
+	twoEach := chain(4, 20*ms, flow.ClientToServer, nil, nil)
+	for i, c := range twoEach {
+		at := time.Duration(i) * 20 * ms
+		c.Add(h1test.Req("GET", "/b", at+3*ms, at+3*ms), h1test.Resp(200, 100, at+3*ms, at+4*ms))
+	}
+	parallel := chain(4, 0, flow.ClientToServer, nil, nil)
+	cases := []struct {
+		name           string
+		conns          []*h1test.Conn
+		reopened       int
+		clientDisabled int
+	}{
+		// ab without -k: HTTP/1.0 without keep-alive, the server closes
+		// as asked (detection-methods §3.1 lab).
+		{name: "http10_client_without_keep_alive", conns: chain(5, 10*ms, flow.ServerToClient, v10, closeHdr), reopened: 4, clientDisabled: 4},
+		// A shell loop of curl calls: persistent, the client closes.
+		{name: "persistent_client_closes_each", conns: chain(3, 100*ms, flow.ClientToServer, nil, nil), reopened: 2},
+		{name: "client_connection_close", conns: chain(3, 100*ms, flow.ServerToClient, closeHdr, closeHdr), reopened: 2, clientDisabled: 2},
+		{name: "two_connections_only", conns: chain(2, 100*ms, flow.ServerToClient, v10, closeHdr)},
+		{name: "server_refused_persistence", conns: chain(5, 10*ms, flow.ServerToClient, nil, closeHdr)},
+		{name: "server_closed_idle_connections", conns: chain(5, 10*ms, flow.ServerToClient, nil, nil)},
+		{name: "gaps_longer_than_window", conns: chain(5, 3*time.Second, flow.ClientToServer, nil, nil)},
+		{name: "reused_connections", conns: twoEach},
+		{name: "parallel_connections", conns: parallel},
+		{name: "no_handshake_seen", conns: func() []*h1test.Conn {
+			cs := chain(4, 10*ms, flow.ClientToServer, nil, nil)
+			for _, c := range cs {
+				c.NoSYN()
+			}
+			return cs
+		}()},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := h1test.Play(New(analysis.Config{}), nil, tc.conns...)
+			if tc.reopened == 0 {
+				if len(fs) != 0 {
+					t.Fatalf("unexpected findings %+v", fs)
+				}
+				return
+			}
+			if len(fs) != 1 {
+				t.Fatalf("got %d findings, want 1: %+v", len(fs), fs)
+			}
+			f := fs[0]
+			ev := f.Evidence
+			if f.Kind != Kind || f.Severity != report.SeverityWarning || f.Count != tc.reopened || f.Peer != h1test.Peer ||
+				ev["reopened"] != tc.reopened || ev["client_disabled_keepalive"] != tc.clientDisabled {
+				t.Errorf("finding %+v, want reopened %d client_disabled %d", f, tc.reopened, tc.clientDisabled)
+			}
+			if ev["connections"] != len(tc.conns) || ev["requests_per_connection"] != 1.0 || ev["avoidable_setup_us"] != int64(tc.reopened)*1000 {
+				t.Errorf("evidence %v", ev)
+			}
+			if f.Connection != nil {
+				t.Errorf("a peer finding over several connections must not name one: %+v", f)
+			}
+		})
+	}
+}
