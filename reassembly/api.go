@@ -13,8 +13,9 @@ type Config struct {
 	// least recently active connection is evicted (closed with CloseEvicted)
 	// and the anomaly "tcp_conn_limit" is counted.
 	MaxConns int
-	// MaxBufferPerDir caps the out-of-order bytes buffered for one direction;
-	// past it the hole is declared a gap ("tcp_ooo_buffer_limit").
+	// MaxBufferPerDir caps the out-of-order bytes buffered for one direction
+	// (and the segments buffered at maxSegsPerDir); past it the hole is
+	// declared a gap ("tcp_ooo_buffer_limit").
 	MaxBufferPerDir int
 	// MaxBufferTotal caps out-of-order bytes buffered over all connections;
 	// past it the connection with the largest buffer flushes its gap.
@@ -24,7 +25,8 @@ type Config struct {
 	IdleTimeout time.Duration
 	// CloseLinger keeps a closed connection in the table this long (packet
 	// time) so that late retransmissions and final ACKs are still counted on
-	// it before it is reported.
+	// it before it is reported. Negative means no linger: the connection is
+	// reported at the next packet or Advance call.
 	CloseLinger time.Duration
 	// ClassifyPayload, when set, looks at the first payload bytes of a
 	// connection whose SYN was not seen and says who sent them: +1 a client
@@ -61,6 +63,7 @@ const (
 	RoleFromPort
 )
 
+// String returns the report token: "syn", "syn_ack", "protocol" or "port".
 func (r RoleSource) String() string {
 	return [...]string{"syn", "syn_ack", "protocol", "port"}[r]
 }
@@ -81,6 +84,8 @@ const (
 	CloseEvicted
 )
 
+// String returns the report token: "open", "fin", "rst", "idle_timeout"
+// or "evicted".
 func (k CloseKind) String() string {
 	return [...]string{"open", "fin", "rst", "idle_timeout", "evicted"}[k]
 }
@@ -89,12 +94,17 @@ func (k CloseKind) String() string {
 type Side uint8
 
 const (
+	// SideNone: no side (nothing happened, or not applicable).
 	SideNone Side = iota
+	// SideClient: the client (SYN sender).
 	SideClient
+	// SideServer: the server.
 	SideServer
+	// SideBoth: both sides.
 	SideBoth
 )
 
+// String returns "none", "client", "server" or "both".
 func (s Side) String() string { return [...]string{"none", "client", "server", "both"}[s] }
 
 // SideOf returns the side that sends in direction d.
@@ -175,6 +185,10 @@ type DirStats struct {
 	FIN, RST flow.Time
 	// LastAck is the last acknowledgment number sent in this direction.
 	LastAck uint32
+	// TruncatedSegments and TruncatedBytes count in-sequence payload that the
+	// capture cut off (snaplen). Those bytes are reported to the Stream as a
+	// Gap but are not counted in Gaps/GapBytes: their sequence space was seen.
+	TruncatedSegments, TruncatedBytes uint64
 }
 
 // Close describes how the connection ended.
@@ -223,8 +237,11 @@ type Conn struct {
 // Stream receives the in-order payload of one connection. The tracker calls
 // it synchronously, on its own goroutine, in capture order.
 type Stream interface {
-	// Data delivers in-order bytes of direction d seen at time t. p is valid
-	// only during the call.
+	// Data delivers in-order bytes of direction d. t is the capture time of
+	// the packet that made them deliverable (for bytes that waited in the
+	// out-of-order buffer, the packet that filled the hole), so t never goes
+	// backwards within a direction unless the capture's timestamps do. p is
+	// valid only during the call.
 	Data(d flow.Dir, t flow.Time, p []byte)
 	// Gap reports n bytes of direction d that will never be delivered.
 	Gap(d flow.Dir, t flow.Time, n int)
@@ -261,6 +278,7 @@ type SegmentInfo struct {
 // SegmentKind classifies a segment.
 type SegmentKind uint8
 
+// Segment kinds.
 const (
 	SegNew             SegmentKind = iota // new data (or a pure ACK / control segment) in order
 	SegOutOfOrder                         // above the next expected sequence number
@@ -270,6 +288,7 @@ const (
 	SegDupAck                             // duplicate ACK (RFC 5681 / Wireshark definition)
 )
 
+// String returns the kind as a snake_case token.
 func (k SegmentKind) String() string {
 	return [...]string{"new", "out_of_order", "retransmission", "keep_alive", "zero_window_probe", "dup_ack"}[k]
 }
@@ -288,3 +307,44 @@ type Sink interface {
 	// directions.
 	ConnClosed(c *Conn)
 }
+
+// Stats are the counters of a Tracker.
+type Stats struct {
+	// Packets counts the TCP packets given to Tracker.Packet.
+	Packets uint64
+	// Conns counts connection incarnations seen (each got a ConnID).
+	Conns uint64
+	// Active is the number of connections held now (open or lingering);
+	// MaxActive its high-water mark.
+	Active, MaxActive int
+	// Buffered is the number of payload bytes held in out-of-order buffers
+	// now; MaxBuffered its high-water mark.
+	Buffered, MaxBuffered int
+	// Anomalies counts odd or hostile input by token (see the Anomaly*
+	// constants). Tokens with a zero count are absent.
+	Anomalies map[string]uint64
+}
+
+// Anomaly tokens counted in Stats.Anomalies.
+const (
+	// AnomalyConnLimit: Config.MaxConns was reached and an open connection
+	// was evicted.
+	AnomalyConnLimit = "tcp_conn_limit"
+	// AnomalyOOOBufferLimit: a direction's out-of-order buffer was full and
+	// its hole was declared a gap.
+	AnomalyOOOBufferLimit = "tcp_ooo_buffer_limit"
+	// AnomalyOOOTotalLimit: the out-of-order buffers of all connections were
+	// full and the connection with the largest buffer declared its gaps.
+	AnomalyOOOTotalLimit = "tcp_ooo_total_limit"
+	// AnomalyRSTOutOfWindow: a RST whose sequence number was outside the
+	// receiver's window was ignored (RFC 5961 §3).
+	AnomalyRSTOutOfWindow = "tcp_rst_out_of_window"
+	// AnomalyTimeBackwards: a packet's timestamp was earlier than the latest
+	// one seen.
+	AnomalyTimeBackwards = "tcp_time_backwards"
+	// AnomalyBadFlags: a segment with SYN together with FIN or RST was
+	// ignored.
+	AnomalyBadFlags = "tcp_bad_flags"
+	// AnomalyDataAfterFIN: payload beyond a direction's FIN was ignored.
+	AnomalyDataAfterFIN = "tcp_data_after_fin"
+)
