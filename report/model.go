@@ -427,6 +427,12 @@ type Peer struct {
 	Resets int `json:"resets"`
 	// Refused counts connections refused with a RST to the SYN.
 	Refused int `json:"refused"`
+	// TimeWaitPeak is the most client ports the client held in TIME_WAIT
+	// towards the server at one instant (assumed TIME_WAIT duration).
+	TimeWaitPeak int `json:"time_wait_peak,omitempty"`
+	// TimeWaitReuse counts SYNs that reused a 4-tuple whose previous
+	// connection closed less than the TIME_WAIT duration earlier.
+	TimeWaitReuse int `json:"time_wait_reuse,omitempty"`
 }
 
 // DNSLookup is one DNS query/response pair.

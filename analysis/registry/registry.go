@@ -1,9 +1,3 @@
-// Package registry lists the analysers connscope runs, in the order they
-// run. It is the one place that knows every detector package: adding a
-// detector means one package and one line here.
-//
-// Inputs: none. Outputs: factories. Concurrency and buffers: not applicable;
-// the list is built fresh on each call, so callers may modify it.
 package registry
 
 import (
@@ -12,10 +6,16 @@ import (
 	"connscope/analysis/handshake"
 	"connscope/analysis/hopbyhop"
 	"connscope/analysis/keepalive"
+	"connscope/analysis/loss"
+	"connscope/analysis/nagle"
 	"connscope/analysis/parallel"
 	"connscope/analysis/peers"
 	"connscope/analysis/pipelining"
+	"connscope/analysis/reset"
 	"connscope/analysis/reuse"
+	"connscope/analysis/rtt"
+	"connscope/analysis/slowstart"
+	"connscope/analysis/timewait"
 )
 
 // Default returns the factories of all analysers in run order. Analysers
@@ -23,6 +23,12 @@ import (
 func Default() []analysis.Factory {
 	return []analysis.Factory{
 		peers.Factory(),
+		rtt.Factory(),
+		loss.Factory(),
+		nagle.Factory(),
+		slowstart.Factory(),
+		reset.Factory(),
+		timewait.Factory(),
 		handshake.Factory(),
 		reuse.Factory(),
 		keepalive.Factory(),

@@ -1,0 +1,12 @@
+// Package peers builds the peer table of the report: one row per (client
+// host, server endpoint) pair with its connection count, the most
+// connections open at once, the connection rate, the client ports used, the
+// requests carried and how the connections closed.
+//
+// Events: ConnOpened, ConnClosed, Exchange. Findings: none (detectors that
+// judge concurrency or churn read the rows from the report). Output:
+// report.Peers and Summary.MaxParallelConnections. Concurrency: one
+// goroutine. Limits: at most Config.MaxPeers pairs are tracked; each pair
+// keeps the start and end time of its connections (16 bytes each) and a set
+// of client ports (at most 65,536).
+package peers

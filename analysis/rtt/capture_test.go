@@ -1,0 +1,98 @@
+package rtt_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"connscope/analysis"
+	"connscope/analysis/peers"
+	"connscope/analysis/rtt"
+	"connscope/capture"
+	"connscope/internal/pipeline"
+	"connscope/report"
+)
+
+// TestCaptures: every connection with a complete handshake gets RTT
+// statistics, ordered min ≤ p50 ≤ max, with a minimum no larger than the
+// handshake RTT and within the sub-millisecond range of a veth pair; the
+// refused connection has none.
+func TestCaptures(t *testing.T) {
+	for _, name := range allCaptures(t) {
+		t.Run(name, func(t *testing.T) {
+			rep := runCapture(t, name, rtt.Factory())
+			for _, c := range rep.Connections {
+				r := c.TCP.RTTUS
+				if !c.Handshake.Complete {
+					if r != nil && name == "refused.pcap" {
+						t.Fatalf("refused connection has RTT %+v", *r)
+					}
+					continue
+				}
+				if r == nil {
+					t.Fatalf("connection %d: no RTT", c.ID)
+				}
+				if r.Min <= 0 || r.Min > r.P50 || r.P50 > r.Max || r.Samples < 1 {
+					t.Fatalf("connection %d: RTT %+v", c.ID, *r)
+				}
+				if hs := c.Handshake.RTTUS; hs > 0 && r.Min > hs {
+					t.Fatalf("connection %d: min %d above handshake %d", c.ID, r.Min, hs)
+				}
+				if r.Min > 1000 {
+					t.Fatalf("connection %d: min %d µs on a veth pair", c.ID, r.Min)
+				}
+			}
+		})
+	}
+}
+
+// runCapture runs the pipeline with the peer table and the given analysers
+// on one committed lab capture (client-side vantage, veth, no delay or loss;
+// testdata/pcaps/README.md). It skips when the file is absent.
+func runCapture(t *testing.T, name string, fs ...analysis.Factory) *report.Report {
+	t.Helper()
+	path := filepath.Join("..", "..", "testdata", "pcaps", name)
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("capture %s not present: %v", name, err)
+	}
+	src, err := capture.OpenFiles([]string{path}, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	cfg := pipeline.DefaultConfig()
+	cfg.Analyzers = append([]analysis.Factory{peers.Factory()}, fs...)
+	rep, err := pipeline.Run(context.Background(), src, cfg)
+	if err != nil {
+		t.Fatalf("run %s: %v", name, err)
+	}
+	return rep
+}
+
+// kinds counts the findings of rep by "kind/severity".
+func kinds(rep *report.Report) map[string]int {
+	m := map[string]int{}
+	for _, f := range rep.Findings {
+		m[f.Kind+"/"+f.Severity]++
+	}
+	return m
+}
+
+// allCaptures lists the committed captures.
+func allCaptures(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, pat := range []string{"*.pcap", "*.pcap.gz", "*.pcapng", "*.pcapng.gz"} {
+		m, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", pat))
+		for _, p := range m {
+			out = append(out, filepath.Base(p))
+		}
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		t.Skip("no captures in testdata/pcaps")
+	}
+	return out
+}

@@ -1,0 +1,458 @@
+package timewait
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"connscope/analysis"
+	"connscope/flow"
+	"connscope/report"
+)
+
+// Name is the analyser's name.
+const Name = "timewait"
+
+// Finding kinds.
+const (
+	KindChurn      = "tcp_time_wait_churn"
+	KindReuse      = "tcp_time_wait_reuse"
+	KindExhaustion = "tcp_port_exhaustion_risk"
+)
+
+// AnomalyPeerLimit counts pairs not tracked because of Config.MaxPeers.
+const AnomalyPeerLimit = "analysis_timewait_peer_limit"
+
+// Config holds the thresholds; zero fields take DefaultConfig's values.
+type Config struct {
+	// RateWindow is the window of the new-connection rate (10 s).
+	RateWindow time.Duration
+	// WarnFraction and ErrorFraction of the port range make churn and
+	// exhaustion findings warnings and errors (0.5 and 0.9).
+	WarnFraction, ErrorFraction float64
+	// MinConnections is the least client-held TIME_WAIT connections on a
+	// pair before churn or exhaustion is judged (10).
+	MinConnections int
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{RateWindow: 10 * time.Second, WarnFraction: 0.5, ErrorFraction: 0.9, MinConnections: 10}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.RateWindow == 0 {
+		c.RateWindow = d.RateWindow
+	}
+	if c.WarnFraction == 0 {
+		c.WarnFraction = d.WarnFraction
+	}
+	if c.ErrorFraction == 0 {
+		c.ErrorFraction = d.ErrorFraction
+	}
+	if c.MinConnections == 0 {
+		c.MinConnections = d.MinConnections
+	}
+	return c
+}
+
+// Factory returns the registry entry of the analyser.
+func Factory() analysis.Factory {
+	return analysis.Factory{
+		Name:  Name,
+		Doc:   "TIME_WAIT churn, 4-tuple reuse within TIME_WAIT and ephemeral-port exhaustion risk per client host and server endpoint",
+		Kinds: Kinds(),
+		New:   func(cfg analysis.Config) analysis.Analyzer { return New(cfg, DefaultConfig()) },
+	}
+}
+
+const background = "The side that closes a TCP connection first keeps its 4-tuple in TIME_WAIT for 2·MSL (RFC 9293 " +
+	"§3.6): 60 s on Linux, 120–240 s on Windows. While a client holds it, that source port cannot connect to the same " +
+	"server endpoint again, so one client host can open at most (ephemeral ports ÷ TIME_WAIT) new connections per " +
+	"second to one server endpoint: about 470/s with Linux's default 32768–60999 and 60 s.\n\n"
+
+const fix = "\n\nFix: reuse connections (HTTP keep-alive, a connection pool) instead of opening one per request; let " +
+	"the server close first where the protocol allows; widen net.ipv4.ip_local_port_range; spread load over more " +
+	"client or server addresses; net.ipv4.tcp_tw_reuse=1 (with timestamps) lets a client reuse a TIME_WAIT port " +
+	"after 1 s. The TIME_WAIT duration and port range assumed are configurable (--time-wait, --port-range)."
+
+// Kinds documents the finding kinds.
+func Kinds() []analysis.KindDoc {
+	return []analysis.KindDoc{
+		{
+			Kind: KindChurn, Severity: report.SeverityWarning,
+			Title: "New connections are opened fast enough to fill the port range with TIME_WAIT",
+			Explain: background + "Rule: the busiest 10-s rate of new connections that the client closed first, " +
+				"times the TIME_WAIT duration, is at least 50 % of the client's port range (warning) or 90 % " +
+				"(error). The range is the configured one (default 32768–60999), or the distinct ports the client " +
+				"used when it reused ports from a smaller set. At least 10 such connections." + fix,
+		},
+		{
+			Kind: KindReuse, Severity: report.SeverityWarning,
+			Title: "A 4-tuple was reused while its previous connection could still be in TIME_WAIT",
+			Explain: background + "Rule: a SYN on a 4-tuple whose previous connection closed gracefully less " +
+				"than the TIME_WAIT duration earlier. Evidence says which side held TIME_WAIT. A client reusing its " +
+				"own TIME_WAIT port needs tcp_tw_reuse or SO_REUSEADDR; a server holding TIME_WAIT may answer the " +
+				"new SYN with a stale ACK, costing the client a RST and a SYN retry (≥ 1 s, RFC 6191)." + fix,
+		},
+		{
+			Kind: KindExhaustion, Severity: report.SeverityWarning,
+			Title: "Most of the client's ephemeral ports were in TIME_WAIT at once",
+			Explain: background + "Rule: at one instant the client held TIME_WAIT on at least 50 % (warning) or " +
+				"90 % (error) of its port range towards one server endpoint. A TIME_WAIT lasts the configured " +
+				"duration or until its port is reused. Past 100 % connect() fails with EADDRNOTAVAIL and no SYN is " +
+				"sent at all, so the failures are invisible in the capture." + fix,
+		},
+	}
+}
+
+type key struct {
+	client flow.Addr
+	server flow.Endpoint
+}
+
+type conn struct {
+	id      flow.ConnID
+	port    uint16
+	start   flow.Time
+	hasSYN  bool
+	closeAt flow.Time
+	holder  string
+}
+
+type peer struct {
+	key   key
+	conns []conn
+}
+
+// Analyzer is the TIME_WAIT and port-pressure detector.
+type Analyzer struct {
+	acfg    analysis.Config
+	cfg     Config
+	peers   map[key]*peer
+	dropped uint64
+}
+
+// New returns the analyser (zero fields of either config take defaults).
+func New(acfg analysis.Config, cfg Config) *Analyzer {
+	return &Analyzer{acfg: acfg.WithDefaults(), cfg: cfg.withDefaults(), peers: map[key]*peer{}}
+}
+
+// Name implements analysis.Analyzer.
+func (a *Analyzer) Name() string { return Name }
+
+// ConnOpened implements analysis.ConnHandler.
+func (a *Analyzer) ConnOpened(*analysis.ConnInfo) {}
+
+// ConnClosed implements analysis.ConnHandler.
+func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
+	info := c.Conn
+	k := key{client: info.Client.Addr, server: info.Server}
+	p := a.peers[k]
+	if p == nil {
+		if len(a.peers) >= a.acfg.MaxPeers {
+			a.dropped++
+			return
+		}
+		p = &peer{key: k}
+		a.peers[k] = p
+	}
+	start := info.Start
+	if info.SYN != 0 {
+		start = info.SYN
+	}
+	closeAt := c.CloseAt
+	if closeAt == 0 {
+		closeAt = c.End
+	}
+	holder := c.TimeWaitHolder
+	if c.CloseKind != "fin" && holder == "" {
+		holder = "none"
+	}
+	p.conns = append(p.conns, conn{id: info.ID, port: info.Client.Port, start: start, hasSYN: info.SYN != 0, closeAt: closeAt, holder: holder})
+}
+
+func clientHolds(h string) bool { return h == "client" || h == "both" }
+
+// Finish implements analysis.Analyzer.
+func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
+	keys := make([]key, 0, len(a.peers))
+	for k := range a.peers {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].client != keys[j].client {
+			return keys[i].client.Less(keys[j].client)
+		}
+		return keys[i].server.Less(keys[j].server)
+	})
+	rows := map[[2]string]*report.Peer{}
+	for i := range rep.Peers {
+		rows[[2]string{rep.Peers[i].Client, rep.Peers[i].Server}] = &rep.Peers[i]
+	}
+	for _, k := range keys {
+		r := a.judge(a.peers[k], out)
+		if row := rows[[2]string{k.client.String(), k.server.String()}]; row != nil {
+			row.TimeWaitPeak = r.peak
+			row.TimeWaitReuse = r.reuse
+		}
+	}
+	if a.dropped > 0 {
+		if rep.Capture.Anomalies == nil {
+			rep.Capture.Anomalies = map[string]uint64{}
+		}
+		rep.Capture.Anomalies[AnomalyPeerLimit] += a.dropped
+	}
+	a.peers = map[key]*peer{}
+}
+
+type result struct{ peak, reuse int }
+
+func (a *Analyzer) severity(util float64) string {
+	switch {
+	case util >= a.cfg.ErrorFraction:
+		return report.SeverityError
+	case util >= a.cfg.WarnFraction:
+		return report.SeverityWarning
+	}
+	return ""
+}
+
+func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
+func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
+	cs := p.conns
+	slices.SortStableFunc(cs, func(x, y conn) int {
+		if x.start != y.start {
+			if x.start < y.start {
+				return -1
+			}
+			return 1
+		}
+		return int(x.id) - int(y.id)
+	})
+	peerName := p.key.client.String() + " -> " + p.key.server.String()
+	ttw := a.acfg.TimeWait
+	lo, hi := a.acfg.PortRangeLo, a.acfg.PortRangeHi
+	cfgPorts := hi - lo + 1
+	ports := map[uint16]int{}
+	outside := 0
+	for _, c := range cs {
+		ports[c.port]++
+		if int(c.port) < lo || int(c.port) > hi {
+			outside++
+		}
+	}
+	rangePorts, source := cfgPorts, "config"
+	if len(cs) > len(ports) && len(ports) < cfgPorts {
+		rangePorts, source = len(ports), "observed"
+	}
+	rangeEv := map[string]any{
+		"assumed_port_range":  []int{lo, hi},
+		"range_ports":         rangePorts,
+		"range_source":        source,
+		"distinct_ports":      len(ports),
+		"ports_outside_range": outside,
+		"time_wait_us":        flow.Micros(ttw),
+	}
+	withRange := func(m map[string]any) map[string]any {
+		for k, v := range rangeEv {
+			m[k] = v
+		}
+		return m
+	}
+
+	// Reuse within TIME_WAIT, and client-held TIME_WAIT intervals.
+	var tws []interval
+	last := map[uint16]int{}
+	reuse, reuseClient, reuseServer := 0, 0, 0
+	var minReuse time.Duration = -1
+	var firstReuse flow.Time
+	var firstReuseConn flow.ConnID
+	serverTW := 0
+	for i, c := range cs {
+		if j, ok := last[c.port]; ok {
+			prev := cs[j]
+			gap := c.start.Sub(prev.closeAt)
+			if c.hasSYN && prev.holder != "none" && prev.holder != "" && gap >= 0 && gap < ttw {
+				reuse++
+				if clientHolds(prev.holder) {
+					reuseClient++
+				}
+				if prev.holder == "server" || prev.holder == "both" {
+					reuseServer++
+				}
+				if minReuse < 0 || gap < minReuse {
+					minReuse = gap
+				}
+				if firstReuse == 0 {
+					firstReuse, firstReuseConn = c.start, c.id
+				}
+			}
+		}
+		last[c.port] = i
+		if c.holder == "server" || c.holder == "both" {
+			serverTW++
+		}
+	}
+	next := map[uint16]flow.Time{}
+	var clientTWStarts []flow.Time
+	for i := len(cs) - 1; i >= 0; i-- {
+		c := cs[i]
+		if clientHolds(c.holder) {
+			end := c.closeAt.Add(ttw)
+			if n, ok := next[c.port]; ok && n < end && n >= c.closeAt {
+				end = n
+			}
+			tws = append(tws, interval{c.closeAt, end})
+			clientTWStarts = append(clientTWStarts, c.start)
+		}
+		next[c.port] = c.start
+	}
+	slices.Sort(clientTWStarts)
+
+	if reuse > 0 {
+		holder := "client"
+		switch {
+		case reuseClient > 0 && reuseServer > 0:
+			holder = "both"
+		case reuseServer > 0:
+			holder = "server"
+		}
+		f := report.Finding{
+			Kind:     KindReuse,
+			Severity: report.SeverityWarning,
+			Peer:     peerName,
+			At:       report.FormatTime(int64(firstReuse)),
+			Count:    reuse,
+			Summary: fmt.Sprintf("%d connection(s) from %s reused a 4-tuple to %s within TIME_WAIT (shortest %s after the previous close; %s held TIME_WAIT)",
+				reuse, p.key.client, p.key.server, minReuse.Round(time.Millisecond), holder),
+			Evidence: withRange(map[string]any{
+				"reuse_events":          reuse,
+				"min_reuse_interval_us": flow.Micros(minReuse),
+				"time_wait_holder":      holder,
+				"client_held":           reuseClient,
+				"server_held":           reuseServer,
+				"first_connection":      uint32(firstReuseConn),
+			}),
+			Advice: "Connections are recycled faster than TIME_WAIT expires: keep connections alive and reuse them, or widen the port range.",
+		}
+		if reuse == 1 {
+			id := uint32(firstReuseConn)
+			f.Connection = &id
+		}
+		out.Emit(f)
+	}
+
+	res := result{reuse: reuse}
+	// Peak of client-held TIME_WAIT at one instant.
+	peak, peakAt := sweep(tws)
+	res.peak = peak
+	if len(clientTWStarts) < a.cfg.MinConnections {
+		return res
+	}
+	if sev := a.severity(float64(peak) / float64(rangePorts)); sev != "" {
+		out.Emit(report.Finding{
+			Kind:     KindExhaustion,
+			Severity: sev,
+			Peer:     peerName,
+			At:       report.FormatTime(int64(peakAt)),
+			Count:    1,
+			Summary: fmt.Sprintf("%s held %d of %d ports to %s in TIME_WAIT at once (%.0f %%)",
+				p.key.client, peak, rangePorts, p.key.server, 100*float64(peak)/float64(rangePorts)),
+			Evidence: withRange(map[string]any{
+				"time_wait_peak": peak,
+				"utilization":    round2(float64(peak) / float64(rangePorts)),
+				"client_held_tw": len(tws),
+				"server_held_tw": serverTW,
+				"connections":    len(cs),
+			}),
+			Advice: "Reuse connections (keep-alive, pooling) so fewer close; widen net.ipv4.ip_local_port_range; add client or server addresses.",
+		})
+	}
+	// New-connection rate of connections the client will hold in TIME_WAIT.
+	rate, winStart := a.rate(clientTWStarts)
+	demand := rate * ttw.Seconds()
+	util := demand / float64(rangePorts)
+	if sev := a.severity(util); sev != "" {
+		out.Emit(report.Finding{
+			Kind:     KindChurn,
+			Severity: sev,
+			Peer:     peerName,
+			At:       report.FormatTime(int64(winStart)),
+			Count:    1,
+			Summary: fmt.Sprintf("%s opens %.1f connections/s to %s and closes them first: at %s of TIME_WAIT that needs %.0f ports, %.0f %% of %d",
+				p.key.client, rate, p.key.server, ttw, demand, 100*util, rangePorts),
+			Evidence: withRange(map[string]any{
+				"new_conn_rate_per_s": round2(rate),
+				"rate_window_us":      flow.Micros(a.cfg.RateWindow),
+				"capacity_per_s":      round2(float64(rangePorts) / ttw.Seconds()),
+				"ports_needed":        int(math.Round(demand)),
+				"utilization":         round2(util),
+				"client_held_tw":      len(tws),
+				"server_held_tw":      serverTW,
+				"connections":         len(cs),
+			}),
+			Advice: "Reuse connections (HTTP keep-alive, a pool) instead of one per request; or let the server close first, widen the port range, or enable tcp_tw_reuse.",
+		})
+	}
+	return res
+}
+
+// rate returns the busiest new-connection rate over RateWindow (over the
+// whole span with a 1 s floor when shorter) and where that window starts.
+func (a *Analyzer) rate(starts []flow.Time) (float64, flow.Time) {
+	if len(starts) == 0 {
+		return 0, 0
+	}
+	w := a.cfg.RateWindow
+	span := starts[len(starts)-1].Sub(starts[0])
+	if span < w {
+		return float64(len(starts)) / max(span, time.Second).Seconds(), starts[0]
+	}
+	best, at, j := 0, starts[0], 0
+	for i := range starts {
+		for starts[i].Sub(starts[j]) >= w {
+			j++
+		}
+		if n := i - j + 1; n > best {
+			best, at = n, starts[j]
+		}
+	}
+	return float64(best) / w.Seconds(), at
+}
+
+// interval is one client-held TIME_WAIT.
+type interval struct{ from, to flow.Time }
+
+// sweep returns the most intervals open at one instant and when.
+func sweep(ivs []interval) (int, flow.Time) {
+	type ev struct {
+		t flow.Time
+		d int
+	}
+	evs := make([]ev, 0, 2*len(ivs))
+	for _, iv := range ivs {
+		if iv.to > iv.from {
+			evs = append(evs, ev{iv.from, +1}, ev{iv.to, -1})
+		}
+	}
+	sort.Slice(evs, func(i, j int) bool {
+		if evs[i].t != evs[j].t {
+			return evs[i].t < evs[j].t
+		}
+		return evs[i].d < evs[j].d
+	})
+	cur, best := 0, 0
+	var at flow.Time
+	for _, e := range evs {
+		cur += e.d
+		if cur > best {
+			best, at = cur, e.t
+		}
+	}
+	return best, at
+}
