@@ -24,9 +24,13 @@ const (
 )
 
 // String returns the report token: "none", "content_length", "chunked",
-// "close_delimited" or "tunnel".
+// "close_delimited" or "tunnel" ("unknown" for an undefined value).
 func (f Framing) String() string {
-	return [...]string{"none", "content_length", "chunked", "close_delimited", "tunnel"}[f]
+	names := [...]string{"none", "content_length", "chunked", "close_delimited", "tunnel"}
+	if int(f) < len(names) {
+		return names[f]
+	}
+	return "unknown"
 }
 
 // Header is one header field as sent (name not canonicalised).
@@ -49,13 +53,16 @@ type Message struct {
 	// Connection-management headers as sent (joined with ", " when
 	// repeated): Connection, Keep-Alive, Proxy-Connection, Upgrade, TE.
 	Connection, KeepAlive, ProxyConnection, Upgrade, TE string
+	// TransferEncoding is the Transfer-Encoding field as sent (joined with
+	// ", " when repeated).
+	TransferEncoding string
 	// ConnectionTokens are the lower-cased comma-separated tokens of all
 	// Connection fields.
 	ConnectionTokens []string
 	// Other headers the analysers use, as sent: Host, Content-Type, Via,
 	// Expect, Sec-WebSocket-Key, Sec-WebSocket-Accept, HTTP2-Settings.
 	Host, ContentType, Via, Expect string
-	WSKey, WSAccept, HTTP2Settings  string
+	WSKey, WSAccept, HTTP2Settings string
 	// HeaderCount is the number of header fields; HeaderBytes the size of
 	// the head including the start line and the final CRLF.
 	HeaderCount int
@@ -81,7 +88,13 @@ type Message struct {
 	// last byte of the head, last byte of the message.
 	Start, HeadEnd, End int64
 
-	// Anomalies are the tokens raised while parsing this message.
+	// ResyncSkipped counts the bytes the parser skipped while
+	// resynchronising just before this message (0 in an intact stream).
+	ResyncSkipped int64
+
+	// Anomalies are the distinct tokens raised while parsing this message,
+	// in the order first raised, including those raised between the previous
+	// message of the same direction and this one (such as "http_resync").
 	Anomalies []string
 }
 
@@ -90,7 +103,10 @@ type Message struct {
 // are counted in Interim.
 type Exchange struct {
 	// Index is the 0-based position of the exchange on its connection.
-	Index    int
+	Index int
+	// Request is nil only for a response that arrived while no request was
+	// waiting (anomaly "http_response_without_request", typically a capture
+	// that started mid-connection).
 	Request  *Message
 	Response *Message // nil when no response arrived
 	// Pipelined is true when this request started before the previous
@@ -105,7 +121,11 @@ type Exchange struct {
 // Feed, Gap and End.
 type Handler interface {
 	// Exchange is called once per request when its exchange is complete:
-	// the response ended, or the connection ended without one.
+	// the request and its response ended, or no response can come any more
+	// (the server direction ended, the connection switched protocols, or
+	// the request was given up for excessive pipelining). It is also called
+	// for a response without a request. Calls come in Index order; e may be
+	// kept.
 	Exchange(e *Exchange)
 	// Anomaly reports a named protocol anomaly (see the Anomaly* tokens).
 	Anomaly(token string)
