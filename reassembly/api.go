@@ -33,6 +33,10 @@ type Config struct {
 	// (request line, TLS ClientHello...), -1 a server (status line...), 0
 	// unknown. It is used to fix roles before the connection is reported.
 	ClassifyPayload func(p []byte) int
+	// NextID, when set, hands out connection ids, so that connections of
+	// other transports (UDP flows) share one id space in capture order.
+	// Without it the tracker numbers its connections 1, 2, 3...
+	NextID func() flow.ConnID
 }
 
 // DefaultConfig returns the defaults: 1,000,000 connections, 256 KiB

@@ -455,8 +455,12 @@ func (t *Tracker) newConn(key flow.Key, srcIsLo bool, p *capture.Packet) *Conn {
 	} else {
 		c = new(Conn)
 	}
-	t.nextID++
-	c.ID = t.nextID
+	if t.cfg.NextID != nil {
+		c.ID = t.cfg.NextID()
+	} else {
+		t.nextID++
+		c.ID = t.nextID
+	}
 	c.Key = key
 	var srcIsClient bool
 	switch {

@@ -26,6 +26,8 @@ type connState struct {
 	firstVersion                   string
 	anomalies                      map[string]int
 	ex                             analysis.Exchange
+	txs                            []report.Transaction
+	dec                            TCPDecoder
 }
 
 // Data implements reassembly.Stream.
@@ -36,6 +38,8 @@ func (s *connState) Data(d flow.Dir, t flow.Time, p []byte) {
 	}
 	if s.http != nil {
 		s.http.Feed(httpdecode.Dir(d), int64(t), p)
+	} else if s.dec != nil {
+		s.dec.Data(d, t, p)
 	}
 }
 
@@ -49,12 +53,19 @@ func (s *connState) sniff(d flow.Dir, p []byte) {
 		d == flow.ServerToClient && httpdecode.LooksLikeResponse(p):
 		s.protocol = "http"
 		s.http = httpdecode.NewConn(s, s.run.cfg.HTTP)
-	case d == flow.ClientToServer && hasPrefix(p, h2Preface):
-		s.protocol = "h2c"
-	case d == flow.ClientToServer && looksLikeTLSClientHello(p):
-		s.protocol = "tls"
-	case len(p) > 0:
-		s.protocol = "unknown"
+	default:
+		for _, pr := range s.run.protos {
+			if pr.sniff(d, p) {
+				s.protocol = pr.name
+				if pr.decoder != nil {
+					s.dec = pr.decoder(&s.info)
+				}
+				return
+			}
+		}
+		if len(p) > 0 {
+			s.protocol = "unknown"
+		}
 	}
 }
 
@@ -62,6 +73,8 @@ func (s *connState) sniff(d flow.Dir, p []byte) {
 func (s *connState) Gap(d flow.Dir, t flow.Time, n int) {
 	if s.http != nil {
 		s.http.Gap(httpdecode.Dir(d), int64(t), n)
+	} else if s.dec != nil {
+		s.dec.Gap(d, t, n)
 	}
 }
 
@@ -70,10 +83,21 @@ func (s *connState) End(d flow.Dir, t flow.Time) {
 	if s.http != nil {
 		s.http.End(httpdecode.Dir(d), int64(t))
 	}
+	if s.dec != nil {
+		s.dec.End(d, t)
+	}
 }
 
 // Exchange implements httpdecode.Handler.
 func (s *connState) Exchange(e *httpdecode.Exchange) {
+	if e.Request == nil {
+		// A response with no request (the capture began mid-exchange, or
+		// the request was lost): counted, but not an exchange.
+		if e.Response != nil {
+			s.responses++
+		}
+		return
+	}
 	s.requests++
 	if e.Response != nil {
 		s.responses++
@@ -87,7 +111,7 @@ func (s *connState) Exchange(e *httpdecode.Exchange) {
 	if e.Index >= 1 {
 		s.keepAlive = true
 	}
-	s.run.rep.Transactions = append(s.run.rep.Transactions, s.transaction(e))
+	s.txs = append(s.txs, s.transaction(e))
 	s.ex = analysis.Exchange{
 		Conn:      &s.info,
 		Index:     e.Index,
@@ -108,7 +132,7 @@ func (s *connState) Anomaly(token string) {
 }
 
 // Upgraded implements httpdecode.Handler.
-func (s *connState) Upgraded(proto string, _ *httpdecode.Exchange) {
+func (s *connState) Upgraded(proto string, e *httpdecode.Exchange) {
 	switch proto {
 	case "websocket":
 		s.protocol = "websocket"
@@ -117,11 +141,16 @@ func (s *connState) Upgraded(proto string, _ *httpdecode.Exchange) {
 	default:
 		s.protocol = "tunnel"
 	}
+	s.dec = upgradeDecoder(proto, e, &s.info)
 }
 
-// Tunnel implements httpdecode.Handler. Upgraded protocols are counted at
-// the TCP level only.
-func (s *connState) Tunnel(httpdecode.Dir, int64, []byte) {}
+// Tunnel implements httpdecode.Handler: bytes after an upgrade go to the
+// upgraded protocol's decoder, if there is one.
+func (s *connState) Tunnel(d httpdecode.Dir, t int64, p []byte) {
+	if s.dec != nil {
+		s.dec.Data(flow.Dir(d), flow.Time(t), p)
+	}
+}
 
 func us(a, b int64) int64 {
 	if a == 0 || b == 0 || b < a {
@@ -265,6 +294,9 @@ func (s *connState) record(c *reassembly.Conn) report.Connection {
 	}
 	if len(s.anomalies) > 0 {
 		rc.Anomalies = s.anomalies
+	}
+	if s.dec != nil {
+		s.dec.Fill(&rc)
 	}
 	return rc
 }

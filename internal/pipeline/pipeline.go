@@ -23,6 +23,10 @@ type Config struct {
 	Analysis  analysis.Config
 	Analyzers []analysis.Factory // nil: registry.Default()
 	Tool      report.Tool
+	// OnConnection, when set, is called as each connection leaves the
+	// tracker with its finished record and transactions (live streaming).
+	// Finding links are not known yet at that point.
+	OnConnection func(rc *report.Connection, txs []report.Transaction)
 }
 
 // DefaultConfig returns the defaults of every stage.
@@ -68,6 +72,16 @@ type run struct {
 	vant    map[string]int
 	anoms   map[string]uint64
 	segsOn  bool
+	lastID  flow.ConnID
+	udp     []UDPDecoder
+	protos  []tcpProtocol
+}
+
+// nextID hands out connection ids for every transport in order of first
+// packet.
+func (r *run) nextID() flow.ConnID {
+	r.lastID++
+	return r.lastID
 }
 
 func newRun(cfg Config) *run {
@@ -100,13 +114,21 @@ func newRun(cfg Config) *run {
 		anoms: map[string]uint64{},
 	}
 	r.segsOn = r.engine.WantsSegments()
+	cfg.Tracker.NextID = r.nextID
 	r.tracker = reassembly.New(cfg.Tracker, r)
+	r.udp = udpDecoders(r.nextID)
+	r.protos = tcpProtocols()
 	return r
 }
 
 func (r *run) packet(p *capture.Packet) {
-	if p.Proto == capture.ProtoTCP {
+	switch p.Proto {
+	case capture.ProtoTCP:
 		r.tracker.Packet(p)
+	case capture.ProtoUDP:
+		for _, u := range r.udp {
+			u.Datagram(p.Time, p.Index, p.Src, p.Dst, p.Payload)
+		}
 	}
 }
 
@@ -246,6 +268,10 @@ func (r *run) ConnClosed(c *reassembly.Conn) {
 	r.vant[rc.Vantage]++
 	r.engine.ReportConn(c.ID, &rc)
 	r.rep.Connections = append(r.rep.Connections, rc)
+	r.rep.Transactions = append(r.rep.Transactions, st.txs...)
+	if r.cfg.OnConnection != nil {
+		r.cfg.OnConnection(&r.rep.Connections[len(r.rep.Connections)-1], st.txs)
+	}
 }
 
 func (r *run) finish(cs capture.Stats) {
@@ -276,6 +302,9 @@ func (r *run) finish(cs capture.Stats) {
 	for k, v := range r.anoms {
 		rep.Capture.Anomalies[k] += v
 	}
+	for _, u := range r.udp {
+		u.Finish(rep)
+	}
 	sort.Slice(rep.Connections, func(i, j int) bool { return rep.Connections[i].ID < rep.Connections[j].ID })
 	sort.SliceStable(rep.Transactions, func(i, j int) bool {
 		a, b := &rep.Transactions[i], &rep.Transactions[j]
@@ -296,15 +325,23 @@ func (r *run) finish(cs capture.Stats) {
 				s.ReusedConnections++
 			}
 		}
-		switch c.Protocol {
-		case "tls":
+		if c.TLS != nil || c.Protocol == "tls" {
 			s.TLSConnections++
-		case "websocket":
+		}
+		if c.WebSocket != nil || c.Protocol == "websocket" {
 			s.WebSocketConnections++
-		case "h2c":
+		}
+		if c.H2 != nil || c.Protocol == "h2c" || c.Protocol == "h2" {
 			s.H2Connections++
+			if c.H2 != nil {
+				s.H2Streams += c.H2.Streams
+			}
+		}
+		if c.QUIC != nil || c.Protocol == "quic" {
+			s.QUICConnections++
 		}
 	}
+	s.DNSLookups = len(rep.DNSLookups)
 	r.engine.Finish(rep)
 	report.Normalize(rep)
 }

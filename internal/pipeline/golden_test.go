@@ -1,0 +1,96 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"connscope/capture"
+	"connscope/internal/pipeline"
+	"connscope/report"
+	"connscope/report/reporttest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden reports in testdata/pcaps")
+
+// captures lists the committed test captures.
+func captures(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, pat := range []string{"*.pcap", "*.pcapng", "*.pcap.gz", "*.pcapng.gz"} {
+		m, err := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", pat))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m...)
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		t.Fatal("no captures in testdata/pcaps")
+	}
+	return out
+}
+
+func goldenName(path string) string {
+	base := path
+	for _, ext := range []string{".gz", ".pcapng", ".pcap"} {
+		base = strings.TrimSuffix(base, ext)
+	}
+	return base + ".golden.json"
+}
+
+// analyze runs the offline pipeline on one file and renders JSON.
+func analyze(t *testing.T, path string) []byte {
+	t.Helper()
+	src, err := capture.OpenFiles([]string{path}, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	cfg := pipeline.DefaultConfig()
+	rep, err := pipeline.Run(context.Background(), src, cfg)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	var buf bytes.Buffer
+	if err := report.WriteJSON(&buf, rep); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestGolden runs every committed capture through the pipeline and compares
+// the JSON report with its golden file (go test ./internal/pipeline -run
+// Golden -update rewrites them). Each capture is analysed twice and must
+// give identical bytes, and every report validates against the schema.
+func TestGolden(t *testing.T) {
+	for _, path := range captures(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			got := analyze(t, path)
+			again := analyze(t, path)
+			if !bytes.Equal(got, again) {
+				t.Fatal("two runs on the same input gave different JSON")
+			}
+			reporttest.Validate(t, got)
+			golden := goldenName(path)
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("missing golden (run with -update): %v", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("report differs from %s (run with -update and review the diff)", golden)
+			}
+		})
+	}
+}

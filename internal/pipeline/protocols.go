@@ -1,0 +1,71 @@
+package pipeline
+
+import (
+	"connscope/analysis"
+	"connscope/flow"
+	"connscope/httpdecode"
+	"connscope/report"
+)
+
+// TCPDecoder decodes one application protocol on one TCP connection: the
+// pipeline feeds it the connection's in-order bytes (after the HTTP/1.x
+// upgrade for protocols reached that way) and asks it at the end to add what
+// it learned to the connection's record. Decoders measure; findings are
+// judged by analysers that read the record.
+type TCPDecoder interface {
+	// Data delivers in-order bytes of direction d; p is valid during the
+	// call only.
+	Data(d flow.Dir, t flow.Time, p []byte)
+	// Gap reports n bytes of direction d missing from the capture.
+	Gap(d flow.Dir, t flow.Time, n int)
+	// End reports that direction d finished.
+	End(d flow.Dir, t flow.Time)
+	// Fill adds the decoder's results to the connection record (e.g.
+	// rc.TLS, rc.WebSocket, rc.H2) and may set rc.Protocol.
+	Fill(rc *report.Connection)
+}
+
+// tcpProtocol is a protocol recognised from the first bytes of a
+// connection.
+type tcpProtocol struct {
+	// name is the connection's protocol in the report.
+	name string
+	// sniff reports whether the first bytes p of direction d start this
+	// protocol.
+	sniff func(d flow.Dir, p []byte) bool
+	// decoder builds the decoder (nil: the protocol is only named).
+	decoder func(c *analysis.ConnInfo) TCPDecoder
+}
+
+// tcpProtocols lists, in the order they are tried, the protocols recognised
+// by their first bytes. HTTP/1.x is handled by httpdecode before these.
+func tcpProtocols() []tcpProtocol {
+	return []tcpProtocol{
+		{name: "h2c", sniff: func(d flow.Dir, p []byte) bool { return d == flow.ClientToServer && hasPrefix(p, h2Preface) }},
+		{name: "tls", sniff: func(d flow.Dir, p []byte) bool { return d == flow.ClientToServer && looksLikeTLSClientHello(p) }},
+	}
+}
+
+// upgradeDecoder returns the decoder for the protocol an HTTP/1.x
+// connection switched to ("websocket", "h2c", "connect"), or nil. e is the
+// exchange whose response switched protocols.
+func upgradeDecoder(proto string, e *httpdecode.Exchange, c *analysis.ConnInfo) TCPDecoder {
+	return nil
+}
+
+// UDPDecoder decodes one protocol over UDP (QUIC, DNS). It sees every UDP
+// datagram in capture order and adds its results to the report at the end,
+// before the analysers run.
+type UDPDecoder interface {
+	// Datagram delivers one UDP payload; p is valid during the call only.
+	Datagram(t flow.Time, index uint64, src, dst flow.Endpoint, p []byte)
+	// Finish adds connections (Transport "udp"), DNS lookups and the like
+	// to rep. Connections and transactions of TCP are already in rep.
+	Finish(rep *report.Report)
+}
+
+// udpDecoders builds the UDP decoders of one run; ids hands out connection
+// ids shared with TCP, in capture order.
+func udpDecoders(ids func() flow.ConnID) []UDPDecoder {
+	return nil
+}
