@@ -52,20 +52,3 @@ func tcpProtocols() []tcpProtocol {
 func upgradeDecoder(proto string, e *httpdecode.Exchange, c *analysis.ConnInfo) TCPDecoder {
 	return nil
 }
-
-// UDPDecoder decodes one protocol over UDP (QUIC, DNS). It sees every UDP
-// datagram in capture order and adds its results to the report at the end,
-// before the analysers run.
-type UDPDecoder interface {
-	// Datagram delivers one UDP payload; p is valid during the call only.
-	Datagram(t flow.Time, index uint64, src, dst flow.Endpoint, p []byte)
-	// Finish adds connections (Transport "udp"), DNS lookups and the like
-	// to rep. Connections and transactions of TCP are already in rep.
-	Finish(rep *report.Report)
-}
-
-// udpDecoders builds the UDP decoders of one run; ids hands out connection
-// ids shared with TCP, in capture order.
-func udpDecoders(ids func() flow.ConnID) []UDPDecoder {
-	return nil
-}
