@@ -1,0 +1,107 @@
+package pipeline
+
+import (
+	"bytes"
+	"net/netip"
+	"testing"
+	"time"
+
+	"connscope/capture"
+	"connscope/internal/pcapgen"
+)
+
+// bulkCapture builds one connection carrying an HTTP request followed by a
+// response with a large Content-Length body sent in many segments, each
+// acknowledged: the shape of a download.
+func bulkCapture(t testing.TB, segments int) []byte {
+	t.Helper()
+	w := pcapgen.New(pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
+	c := pcapgen.NewConn(w, netip.MustParseAddrPort("192.0.2.1:40000"), netip.MustParseAddrPort("192.0.2.2:80"), time.Unix(1700000000, 0))
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(c.Handshake(time.Millisecond))
+	must(c.ClientSend([]byte("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")))
+	body := bytes.Repeat([]byte("x"), 1000)
+	head := []byte("HTTP/1.1 200 OK\r\nContent-Length: " + itoa(segments*len(body)) + "\r\n\r\n")
+	must(c.ServerSend(head))
+	for i := 0; i < segments; i++ {
+		c.Advance(10 * time.Microsecond)
+		must(c.ServerSend(body))
+		must(c.ClientACK())
+	}
+	must(c.Close())
+	return w.Bytes()
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			return string(b[i:])
+		}
+	}
+}
+
+// TestPacketPathDoesNotAllocate: reading, decoding, tracking, HTTP body
+// accounting and the per-segment analysers allocate nothing per packet on
+// an established connection (ARCHITECTURE.md; the cost of a connection and
+// of a message head is paid once, not per packet).
+func TestPacketPathDoesNotAllocate(t *testing.T) {
+	const segs = 3000
+	src, err := capture.OpenReader("bulk.pcap", bytes.NewReader(bulkCapture(t, segs)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRun(DefaultConfig())
+	// Warm up: handshake, request, response head and the first segments.
+	for i := 0; i < 200; i++ {
+		p, err := src.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.packet(p)
+	}
+	allocs := testing.AllocsPerRun(2000, func() {
+		p, err := src.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.packet(p)
+	})
+	if allocs != 0 {
+		t.Errorf("%.2f allocations per packet, want 0", allocs)
+	}
+}
+
+// BenchmarkPipelinePackets measures the whole per-packet path on a bulk
+// HTTP download (packets/s are reported as pkts/s).
+func BenchmarkPipelinePackets(b *testing.B) {
+	data := bulkCapture(b, 5000)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	n := 0
+	for i := 0; i < b.N; i++ {
+		src, err := capture.OpenReader("bulk.pcap", bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := newRun(DefaultConfig())
+		for {
+			p, err := src.Next()
+			if err != nil {
+				break
+			}
+			r.packet(p)
+			n++
+		}
+		r.finish(src.Stats())
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "pkts/s")
+}
