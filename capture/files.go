@@ -30,6 +30,7 @@ type fileSource struct {
 	anomalies map[string]uint64
 	links     []layers.LinkType
 	formats   []string
+	filter    *frameFilter // Options.Filter; nil keeps every record
 }
 
 func newFileSource() *fileSource {
@@ -184,6 +185,12 @@ func (s *fileSource) Next() (*Packet, error) {
 		}
 		if rec.noTS {
 			s.anomalies[AnomalyCaptureNoTimestamp]++
+		}
+		if !s.filterKeep(in, rec) {
+			if s.err != nil {
+				return nil, s.err
+			}
+			continue
 		}
 		p := &s.pkt
 		*p = Packet{

@@ -18,6 +18,12 @@ import (
 type Options struct {
 	// Stdin is read for the path "-". Nil means os.Stdin.
 	Stdin io.Reader
+	// Filter, when set, selects raw frames before decoding (see
+	// FilterFunc and capture/filter.go): rejected records count in
+	// Stats.Filtered. A link type it cannot handle fails the open (pcap),
+	// or the read that first meets an interface of that link type (pcapng,
+	// whose interfaces are described inside the stream).
+	Filter FilterFunc
 }
 
 // readBufferSize is the read-ahead buffer of each input. It also bounds the
@@ -54,6 +60,7 @@ func OpenFiles(paths []string, opts Options) (Source, error) {
 		return nil, errors.New("capture: no input files")
 	}
 	s := newFileSource()
+	s.filter = newFrameFilter(opts.Filter)
 	stdinUsed := false
 	for i, p := range paths {
 		var (
@@ -86,6 +93,9 @@ func OpenFiles(paths []string, opts Options) (Source, error) {
 			return nil, err
 		}
 		s.add(in, name)
+		if err := s.openFilter(in); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.start(); err != nil {
 		s.Close()
@@ -98,21 +108,7 @@ func OpenFiles(paths []string, opts Options) (Source, error) {
 // built in memory). name is used in errors and in Stats.Sources. Closing the
 // Source closes r if it is an io.Closer.
 func OpenReader(name string, r io.Reader) (Source, error) {
-	closer, _ := r.(io.Closer)
-	s := newFileSource()
-	in, err := openInput(0, name, r, closer)
-	if err != nil {
-		if closer != nil {
-			closer.Close()
-		}
-		return nil, err
-	}
-	s.add(in, name)
-	if err := s.start(); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
+	return OpenReaderOptions(name, r, Options{})
 }
 
 // unwrapPathError drops the *os.PathError wrapper, whose text repeats the

@@ -29,6 +29,9 @@ type Stats struct {
 	Packets, Bytes uint64
 	// Decoded counts records returned by Next.
 	Decoded uint64
+	// Filtered counts records rejected by Options.Filter (they are
+	// counted in Packets and Bytes, not decoded).
+	Filtered uint64
 	// First and Last are the smallest and largest record timestamps (ns
 	// since the epoch; 0 when no record was read).
 	First, Last int64
