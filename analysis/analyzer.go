@@ -22,6 +22,15 @@ type Config struct {
 	// per-peer analysers (default 100,000); pairs past it are counted in
 	// the "analysis_peer_limit" anomaly and not tracked.
 	MaxPeers int
+	// Series turns on the recording of per-connection segment time series
+	// (report.Connection.Series, for time-sequence graphs); off by default.
+	Series bool
+	// SeriesMaxPoints caps the segments recorded per connection (default
+	// 4000).
+	SeriesMaxPoints int
+	// SeriesConns is how many of the most troubled connections keep their
+	// series in the report (default 20).
+	SeriesConns int
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -37,6 +46,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxPeers == 0 {
 		c.MaxPeers = 100000
+	}
+	if c.SeriesMaxPoints == 0 {
+		c.SeriesMaxPoints = 4000
+	}
+	if c.SeriesConns == 0 {
+		c.SeriesConns = 20
 	}
 	return c
 }

@@ -2,8 +2,11 @@
 //
 // Job: define the plain-data Report that the analysers fill (model.go) and
 // write it as JSON (WriteJSON), NDJSON (WriteNDJSON, or NDJSONStream while
-// a live capture runs), HAR 1.2 (WriteHAR) and a text report for a person
-// (WriteText); serve the committed JSON Schema of the JSON form (Schema).
+// a live capture runs), HAR 1.2 (WriteHAR), a text report for a person
+// (WriteText, with a compact waterfall of the most troubled connections) and
+// a self-contained HTML page with per-peer waterfalls and time-sequence
+// graphs (WriteHTML); serve the committed JSON Schema of the JSON form
+// (Schema).
 //
 // Inputs: a *Report. Times in it are strings made by FormatTime from packet
 // timestamps; there is no wall-clock time anywhere in this package.
@@ -21,7 +24,9 @@
 // returning (NDJSONStream keeps its writer until End). Schema returns a copy
 // that the caller owns.
 //
-// Limits: WriteText caps its tables (TextOptions) and passes every string
+// Limits: WriteHTML caps its graphs, waterfall rows and tables
+// (HTMLOptions), escapes every string through html/template and fetches
+// nothing. WriteText caps its tables (TextOptions) and passes every string
 // from the capture through Escape, so hostile captures cannot emit terminal
 // control sequences. The JSON writers escape through encoding/json. The
 // package imports only the standard library: the schema generator

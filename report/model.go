@@ -144,6 +144,10 @@ type Connection struct {
 	H2        *ConnH2        `json:"h2,omitempty"`
 	QUIC      *ConnQUIC      `json:"quic,omitempty"`
 	DNS       *ConnDNS       `json:"dns,omitempty"`
+	// Series is the connection's segment time series (time-sequence
+	// graph data), recorded only when asked for and only for the most
+	// troubled connections.
+	Series *TimeSeq `json:"series,omitempty"`
 	// Anomalies maps an anomaly token seen on this connection to its count.
 	Anomalies map[string]int `json:"anomalies,omitempty"`
 	// Findings are indexes into the report's findings.
@@ -255,7 +259,21 @@ type ConnTLS struct {
 	ALPN []string `json:"alpn,omitempty"`
 	// ALPNSelected is the protocol the server chose, where visible.
 	ALPNSelected string `json:"alpn_selected,omitempty"`
-	Version      string `json:"version,omitempty"`
+	// Version is the version the server selected when its ServerHello was
+	// seen, else the highest the client offered ("TLS 1.3", "TLS 1.2", …).
+	Version string `json:"version,omitempty"`
+	// VersionOffered is the highest version the client offered
+	// (supported_versions, else the ClientHello's version field).
+	VersionOffered string `json:"version_offered,omitempty"`
+	// ECH is true when the ClientHello carried Encrypted Client Hello
+	// (extension 0xfe0d): SNI is then the outer, public name.
+	ECH bool `json:"ech,omitempty"`
+	// ServerHelloSeen is true when the server's ServerHello was parsed.
+	ServerHelloSeen bool `json:"server_hello_seen"`
+	// HandshakeUS is ClientHello → ServerHello (or → the first
+	// application-data record when no ServerHello was read), as seen at the
+	// capture point; 0 when unknown.
+	HandshakeUS int64 `json:"handshake_us,omitempty"`
 }
 
 // ConnWebSocket summarises a WebSocket session.
@@ -268,6 +286,22 @@ type ConnWebSocket struct {
 	Pongs                  int    `json:"pongs"`
 	CloseCode              int    `json:"close_code,omitempty"`
 	CloseInitiator         string `json:"close_initiator,omitempty"`
+	// HandshakeValid is true when Sec-WebSocket-Accept matched the
+	// client's Sec-WebSocket-Key (RFC 6455 §4.2.2).
+	HandshakeValid bool `json:"handshake_valid"`
+	// MaskingViolations counts unmasked client frames and masked server
+	// frames (RFC 6455 §5.3).
+	MaskingViolations int `json:"masking_violations"`
+	// BytesClientToServer and BytesServerToClient count data-frame payload
+	// bytes.
+	BytesClientToServer int64 `json:"bytes_client_to_server"`
+	BytesServerToClient int64 `json:"bytes_server_to_client"`
+	// PongRTTUS is the median ping→pong round trip, where pongs answered
+	// pings.
+	PongRTTUS int64 `json:"pong_rtt_us,omitempty"`
+	// Gaps counts capture gaps after which a direction was no longer
+	// parsed.
+	Gaps int `json:"gaps,omitempty"`
 }
 
 // ConnH2 summarises an HTTP/2 connection.
@@ -276,21 +310,105 @@ type ConnH2 struct {
 	Mode                 string `json:"mode"`
 	Streams              int    `json:"streams"`
 	MaxConcurrentStreams int    `json:"max_concurrent_streams"`
+	// SettingsMaxConcurrentStreams is the SETTINGS_MAX_CONCURRENT_STREAMS
+	// the server announced, -1 when it announced none.
+	SettingsMaxConcurrentStreams int64 `json:"settings_max_concurrent_streams"`
+	// RSTStreams counts RST_STREAM frames; GoAwayCode is the error code of
+	// the first GOAWAY (absent without one).
+	RSTStreams int     `json:"rst_streams"`
+	GoAwayCode *uint32 `json:"goaway_code,omitempty"`
+	// HPACKPoisoned is true when a gap hit a header block, so later header
+	// fields of that direction are unknown rather than guessed.
+	HPACKPoisoned bool `json:"hpack_poisoned,omitempty"`
+	// Gaps counts capture gaps in the HTTP/2 bytes.
+	Gaps int `json:"gaps,omitempty"`
+	// Exchanges lists up to 1000 streams in the order they opened;
+	// ExchangesDropped counts the rest.
+	Exchanges        []H2Exchange `json:"exchanges,omitempty"`
+	ExchangesDropped int          `json:"exchanges_dropped,omitempty"`
+	// HOLEvents are TCP head-of-line events: bytes that arrived beyond a
+	// hole in the sequence space and waited for it (up to 100).
+	HOLEvents []H2HOLEvent `json:"hol_events,omitempty"`
+}
+
+// H2Exchange is one HTTP/2 stream's request and response.
+type H2Exchange struct {
+	Stream    uint32 `json:"stream"`
+	Method    string `json:"method,omitempty"`
+	Authority string `json:"authority,omitempty"`
+	Path      string `json:"path,omitempty"`
+	// Status is the final :status, 0 when none was seen.
+	Status int `json:"status,omitempty"`
+	// Pushed is true for a server push (PUSH_PROMISE).
+	Pushed bool `json:"pushed,omitempty"`
+	// Start and End are the first and last frame of the stream.
+	Start string `json:"start"`
+	End   string `json:"end"`
+	// RequestBytes and ResponseBytes count DATA payload (padding excluded).
+	RequestBytes  int64 `json:"request_bytes"`
+	ResponseBytes int64 `json:"response_bytes"`
+	// ResetCode is the RST_STREAM error code and ResetBy its sender, when
+	// the stream was reset.
+	ResetCode *uint32 `json:"reset_code,omitempty"`
+	ResetBy   string  `json:"reset_by,omitempty"`
+	// HeadersUnknown is true when a header block of the stream could not be
+	// decoded (HPACK poisoned by a gap).
+	HeadersUnknown bool `json:"headers_unknown,omitempty"`
+}
+
+// H2HOLEvent is one TCP head-of-line event on an HTTP/2 connection.
+type H2HOLEvent struct {
+	// Direction is client_to_server or server_to_client.
+	Direction string `json:"direction"`
+	// At is when the hole was filled; HoldUS how long the first byte beyond
+	// it waited.
+	At     string `json:"at"`
+	HoldUS int64  `json:"hold_us"`
+	// HeldBytes is the number of bytes released by the fill.
+	HeldBytes int `json:"held_bytes"`
+	// Streams are the streams whose frames were in the held bytes.
+	Streams []uint32 `json:"streams"`
+	// Cause is retransmission (the fill was captured) or capture_gap.
+	Cause string `json:"cause"`
 }
 
 // ConnQUIC summarises a QUIC connection.
 type ConnQUIC struct {
-	Version string   `json:"version"`
-	SNI     string   `json:"sni,omitempty"`
-	ALPN    []string `json:"alpn,omitempty"`
+	// Version is "1", "2" (RFC 9369), "draft-NN", "grease" or
+	// "unknown-xxxxxxxx": the version of the client's latest Initial.
+	Version string `json:"version"`
+	// SNI and ALPN come from the ClientHello in the client's Initial
+	// packets (decrypted with the keys every observer can derive).
+	SNI  string   `json:"sni,omitempty"`
+	ALPN []string `json:"alpn,omitempty"`
+	// DCID is the client's first Destination Connection ID, SCID its
+	// Source Connection ID, ServerSCID the server's (hex).
+	DCID       string `json:"dcid,omitempty"`
+	SCID       string `json:"scid,omitempty"`
+	ServerSCID string `json:"server_scid,omitempty"`
+	// ClientHello is true when the ClientHello was read in full.
+	ClientHello bool `json:"client_hello"`
+	// ECH is true when the ClientHello offered encrypted_client_hello.
+	ECH bool `json:"ech,omitempty"`
+	// ServerResponded is true when the server sent a long-header packet.
+	ServerResponded bool `json:"server_responded"`
+	// Retry is true when the server answered with a Retry packet.
+	Retry bool `json:"retry,omitempty"`
+	// VersionNegotiation is true when the server sent a Version
+	// Negotiation packet.
+	VersionNegotiation bool `json:"version_negotiation,omitempty"`
 }
 
 // ConnDNS links a connection to the DNS lookup that preceded it.
 type ConnDNS struct {
 	// Name is the name whose answer held the server address.
 	Name string `json:"name"`
-	// LookupUS is the lookup's round-trip time in microseconds.
+	// LookupUS is what the lookup cost the client in microseconds: its
+	// first query to the last answer for that name before the connection
+	// (A and AAAA asked one after the other add up).
 	LookupUS int64 `json:"lookup_us"`
+	// ToConnectUS is the answer to the connection's first packet (SYN).
+	ToConnectUS int64 `json:"to_connect_us"`
 }
 
 // Transaction is one HTTP/1.x request/response exchange.
@@ -449,4 +567,13 @@ type DNSLookup struct {
 	RTTUS int64 `json:"rtt_us"`
 	// Answers are the answer records' data as text.
 	Answers []string `json:"answers"`
+	// RCode is the response code (NOERROR, NXDOMAIN, SERVFAIL, ...),
+	// absent without a response.
+	RCode string `json:"rcode,omitempty"`
+	// Retries counts queries re-sent for the same name and type while
+	// unanswered; TotalUS is first query to response (retries included).
+	Retries int   `json:"retries,omitempty"`
+	TotalUS int64 `json:"total_us,omitempty"`
+	// NoResponse is true when no response was seen.
+	NoResponse bool `json:"no_response,omitempty"`
 }

@@ -75,6 +75,7 @@ func WriteText(w io.Writer, r *Report, opts TextOptions) error {
 	tw.findings()
 	tw.peers()
 	tw.connections()
+	tw.waterfall()
 	tw.transactions()
 	// Tables pad cells before an empty last column; drop that padding.
 	lines := bytes.SplitAfter(tw.buf.Bytes(), []byte("\n"))

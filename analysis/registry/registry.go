@@ -3,6 +3,8 @@ package registry
 import (
 	"connscope/analysis"
 	"connscope/analysis/body"
+	"connscope/analysis/dnstime"
+	"connscope/analysis/h2hol"
 	"connscope/analysis/handshake"
 	"connscope/analysis/hopbyhop"
 	"connscope/analysis/keepalive"
@@ -11,11 +13,15 @@ import (
 	"connscope/analysis/parallel"
 	"connscope/analysis/peers"
 	"connscope/analysis/pipelining"
+	"connscope/analysis/polling"
+	"connscope/analysis/quicdetect"
 	"connscope/analysis/reset"
 	"connscope/analysis/reuse"
 	"connscope/analysis/rtt"
 	"connscope/analysis/slowstart"
 	"connscope/analysis/timewait"
+	"connscope/analysis/tsg"
+	"connscope/analysis/upgrade"
 )
 
 // Default returns the factories of all analysers in run order. Analysers
@@ -36,6 +42,12 @@ func Default() []analysis.Factory {
 		body.Factory(),
 		hopbyhop.Factory(),
 		parallel.Factory(),
+		upgrade.Factory(),
+		h2hol.Factory(),
+		tsg.Factory(),
+		polling.Factory(),
+		quicdetect.Factory(),
+		dnstime.Factory(),
 	}
 }
 

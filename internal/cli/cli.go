@@ -44,6 +44,9 @@ func (e usageError) Unwrap() error { return e.err }
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first signal the run winds down and writes its report; a
+	// second one terminates the process as usual.
+	context.AfterFunc(ctx, stop)
 	root := NewRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -89,6 +92,8 @@ Nagle and delayed-ACK stalls, slow start, resets, TIME_WAIT churn and more.`,
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newAnalyze(), newDemo(), newSchema(), newExplain(), newVersion())
+	root.AddCommand(newTop())
+	root.AddCommand(newCapture())
 	return root
 }
 
@@ -102,11 +107,17 @@ type analyzeOptions struct {
 	portRange   string
 	maxParallel int
 	maxRows     int
+	see         seeOptions   // --annotate, --max-graphs (see.go)
+	limits      limitOptions // resource limits (limits.go)
+
+	// filter holds -f and --bpf-file (filter.go), registered by analyze
+	// and demo only.
+	filter filterOptions
 }
 
 func (o *analyzeOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.format, "format", "text", "output format: text, json, ndjson or har")
+	f.StringVar(&o.format, "format", "text", "output format: text, json, ndjson, har or html")
 	f.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` (atomically) instead of stdout")
 	f.IntVar(&o.maxConns, "max-conns", 1<<20, "most TCP connections tracked at once; the least recently active is evicted past it")
 	f.DurationVar(&o.idle, "idle-timeout", 5*time.Minute, "close a connection after this long without packets (capture time)")
@@ -114,18 +125,26 @@ func (o *analyzeOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.portRange, "port-range", "32768-60999", "ephemeral port range assumed for clients, `LO-HI`")
 	f.IntVar(&o.maxParallel, "max-parallel", 6, "connections to one server above which parallelism is flagged")
 	f.IntVar(&o.maxRows, "max-rows", 20, "most connections listed in the text report")
+	o.see.register(cmd)
+	o.limits.register(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"text", "json", "ndjson", "har"}, cobra.ShellCompDirectiveNoFileComp
+		return []string{"text", "json", "ndjson", "har", "html"}, cobra.ShellCompDirectiveNoFileComp
 	})
 }
 
 func (o *analyzeOptions) config() (pipeline.Config, error) {
 	cfg := pipeline.DefaultConfig()
 	cfg.Tool.Version = Version
+	if err := o.filter.prepare(); err != nil {
+		return cfg, err
+	}
 	switch o.format {
-	case "text", "json", "ndjson", "har":
+	case "text", "json", "ndjson", "har", "html":
 	default:
-		return cfg, usageError{fmt.Errorf("unknown --format %q (want text, json, ndjson or har)", o.format)}
+		return cfg, usageError{fmt.Errorf("unknown --format %q (want text, json, ndjson, har or html)", o.format)}
+	}
+	if err := o.see.apply(&cfg, o.format); err != nil {
+		return cfg, err
 	}
 	if o.maxConns < 1 {
 		return cfg, usageError{fmt.Errorf("--max-conns must be at least 1")}
@@ -142,6 +161,9 @@ func (o *analyzeOptions) config() (pipeline.Config, error) {
 	}
 	cfg.Analysis.PortRangeLo, cfg.Analysis.PortRangeHi = lo, hi
 	cfg.Analysis.MaxParallel = o.maxParallel
+	if err := o.limits.apply(&cfg); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
 }
 
@@ -162,7 +184,12 @@ func newAnalyze() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			src, err := capture.OpenFiles(args, capture.Options{Stdin: cmd.InOrStdin()})
+			if err := o.see.fromFiles(args, capture.Options{Filter: o.filter.fn()}); err != nil {
+				return err
+			}
+			stdin, stopStdin := interruptibleStdin(cmd.Context(), cmd.InOrStdin(), args)
+			defer stopStdin()
+			src, err := capture.OpenFiles(args, capture.Options{Stdin: stdin, Filter: o.filter.fn()})
 			if err != nil {
 				return err
 			}
@@ -171,6 +198,7 @@ func newAnalyze() *cobra.Command {
 		},
 	}
 	o.register(cmd)
+	o.filter.register(cmd)
 	return cmd
 }
 
@@ -185,7 +213,8 @@ func newDemo() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			src, err := capture.OpenReader(demo.Name, demo.Open())
+			o.see.fromDemo()
+			src, err := capture.OpenReaderOptions(demo.Name, demo.Open(), capture.Options{Filter: o.filter.fn()})
 			if err != nil {
 				return err
 			}
@@ -194,18 +223,29 @@ func newDemo() *cobra.Command {
 		},
 	}
 	o.register(cmd)
+	o.filter.register(cmd)
 	return cmd
 }
 
 // runAndWrite runs the pipeline and writes the report, also when reading
 // failed or was interrupted part-way.
 func runAndWrite(ctx context.Context, src capture.Source, cfg pipeline.Config, o *analyzeOptions, stdout, stderr io.Writer) error {
+	restore, err := o.limits.setMemoryLimit()
+	if err != nil {
+		return err
+	}
+	defer restore()
 	rep, runErr := pipeline.Run(ctx, src, cfg)
 	if rep.Interrupted {
 		fmt.Fprintln(stderr, "connscope: interrupted; the report covers the packets read so far")
 	}
 	if err := writeReport(rep, o, stdout); err != nil {
 		return err
+	}
+	if runErr == nil {
+		if err := o.see.annotateCapture(ctx, rep, cfg, stderr); err != nil {
+			return err
+		}
 	}
 	return runErr
 }
@@ -219,6 +259,8 @@ func writeReport(rep *report.Report, o *analyzeOptions, stdout io.Writer) error 
 			return report.WriteNDJSON(w, rep)
 		case "har":
 			return report.WriteHAR(w, rep)
+		case "html":
+			return report.WriteHTML(w, rep, o.see.htmlOptions())
 		}
 		return report.WriteText(w, rep, report.TextOptions{MaxConnections: o.maxRows})
 	}
