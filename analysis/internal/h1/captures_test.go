@@ -198,6 +198,17 @@ func TestCaptures(t *testing.T) {
 					}
 				}
 			},
+			// After each lost race the client retries on a new connection,
+			// closes that connection after its one request, and opens the
+			// next scenario's connection moments later: connections it
+			// could have kept are counted, at most one per retry.
+			reuse.Kind: func(t *testing.T, rep *report.Report, fs []report.Finding) {
+				one(t, fs)
+				lost := rep.Summary.HTTPRequests - rep.Summary.HTTPResponses
+				if fs[0].Count > lost {
+					t.Errorf("%d not-reused connections for %d retries", fs[0].Count, lost)
+				}
+			},
 		}},
 	}
 	for _, tc := range cases {
