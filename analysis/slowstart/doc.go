@@ -30,9 +30,12 @@
 //   - tcp_slow_start_restart (warning): after an idle gap g (from the ACK of
 //     all of A's data to A's next data, minus r_A) longer than the RTO
 //     estimate (RFC 6298, 200 ms floor), the first post-idle flight was
-//     complete (more data followed it, cwnd-limited) and
-//     flight_after ≤ max(IW, cwnd_before >> ⌊g/RTO⌋) + MSS while
-//     cwnd_before ≥ 2·IW (RFC 5681 §4.1, RFC 7661; Linux
+//     complete (more data followed it within r_A plus the larger of the
+//     slack and half the minimum RTT — senders pace their first post-idle
+//     rounds) and flight_after ≤ max(2·IW, cwnd_before >> ⌊g/RTO⌋) + MSS
+//     and flight_after ≤ cwnd_before/4, while cwnd_before ≥ 2·IW. Linux
+//     with cubic lands on IW; BBR's idle restart and paced senders land a
+//     little above it, hence 2·IW (RFC 5681 §4.1, RFC 7661; Linux
 //     tcp_slow_start_after_idle). cwnd_before is the largest complete
 //     flight before the idle; IW is the first flight of a fresh
 //     connection, else 10·MSS. Evidence idle_us, rto_est_us,

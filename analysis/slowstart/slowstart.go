@@ -111,8 +111,10 @@ func Kinds() []analysis.KindDoc {
 				"initial window, when net.ipv4.tcp_slow_start_after_idle=1, the default). The next response on a " +
 				"kept-alive connection then slow-starts again and takes extra round trips.\n\n" +
 				"Rule: idle (all data acknowledged until the next data, minus the sender's half RTT) longer than the " +
-				"RTO estimate (200 ms floor); the first flight after it complete and at most max(IW, cwnd_before >> " +
-				"⌊idle/RTO⌋) + 1 MSS while the largest flight before was at least 2 × IW; RTT at least 2 ms.\n\n" +
+				"RTO estimate (200 ms floor); the first flight after it complete and at most max(2 × IW, cwnd_before >> " +
+				"⌊idle/RTO⌋) + 1 MSS and at most a quarter of the largest flight before, which was at least 2 × IW; " +
+				"RTT at least 2 ms. (Linux with cubic restarts at IW; BBR and paced senders restart a little above " +
+				"it.)\n\n" +
 				"Fix: on Linux senders set net.ipv4.tcp_slow_start_after_idle=0 for long-lived connections that " +
 				"idle between bursts, or keep the connection busy.",
 		},
@@ -266,7 +268,7 @@ func (a *Analyzer) data(cs *connState, s *analysis.Segment) {
 	t := d.cur
 	n := len(t.rounds)
 	if n == 0 || (t.rounds[n-1].ackAt != 0 && s.Time >= t.rounds[n-1].ackAt.Add(time.Duration(float64(rA)*(1-Tolerance)))) {
-		if n == 1 && t.idle > 0 && s.Time.Sub(t.rounds[0].ackAt) <= rA+a.slack(cs) {
+		if n == 1 && t.idle > 0 && s.Time.Sub(t.rounds[0].ackAt) <= rA+a.restartSlack(cs) {
 			a.judgeRestart(cs, dir, t)
 		}
 		if n > 0 {
@@ -315,6 +317,22 @@ func (a *Analyzer) iw(cs *connState, dir flow.Dir) (int64, string) {
 	return int64(DefaultIWSegments * cs.tr.MSS()), "assumed"
 }
 
+// RestartIWFactor is how many initial windows the first post-idle flight
+// may reach and still count as a restart.
+const RestartIWFactor = 2
+
+// restartSlack is how late after its releasing ACK the second post-idle
+// round may start and the first still count as window-limited: the usual
+// slack, widened to half the minimum RTT because senders pace their first
+// rounds after idle.
+func (a *Analyzer) restartSlack(cs *connState) time.Duration {
+	sl := a.slack(cs)
+	if m, ok := cs.tr.MinRTT(); ok && m/2 > sl {
+		sl = m / 2
+	}
+	return sl
+}
+
 // judgeRestart runs when the second round of a post-idle transfer starts
 // promptly after the first round's ACK: the first post-idle flight was then
 // complete and cwnd-limited.
@@ -342,7 +360,12 @@ func (a *Analyzer) judgeRestart(cs *connState, dir flow.Dir, t *transfer) {
 	} else {
 		allowed >>= shift
 	}
-	if after > max(iw, allowed)+mss {
+	// Linux halves the window per RTO of idle down to the initial window
+	// (tcp_cwnd_restart); other congestion controls (BBR's idle restart,
+	// pacing) land near but not exactly on it. Accept up to twice the
+	// initial window, provided the flight collapsed to a quarter or less of
+	// what the connection had reached.
+	if after > max(RestartIWFactor*iw, allowed)+mss || after*4 > before {
 		return
 	}
 	extra := int(math.Ceil(math.Log2(float64(before) / float64(max(after, 1)))))
