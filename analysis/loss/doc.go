@@ -6,7 +6,8 @@
 //   - Keep-alives (len ≤ 1 at next−1) and zero-window probes are never
 //     retransmissions, whatever else they look like.
 //   - A hole (data above the highest byte seen) that is later filled within
-//     T_ooo (the handshake RTT, else Config.OOOWindow = 3 ms) is network
+//     T_ooo (half the smallest RTT seen — handshake or data samples — at
+//     least Config.OOOWindow = 3 ms) is network
 //     reordering ("out of order"); filled later it is a retransmission of a
 //     segment lost upstream of the capture point; acknowledged by the
 //     receiver without ever being filled it is capture loss (capture gap

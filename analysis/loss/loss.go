@@ -145,7 +145,7 @@ func Kinds() []analysis.KindDoc {
 				"retransmit, RFC 5681), as a tail-loss probe (RFC 8985), or needlessly (spurious: the data had already " +
 				"been acknowledged). Every retransmission costs at least a round trip; an RTO stalls the connection.\n\n" +
 				"Rule: a segment repeating bytes already seen at the capture point, or filling a hole more than T_ooo " +
-				"(the handshake RTT, else 3 ms) after it opened, is a retransmission. Keep-alives, zero-window probes " +
+				"(half the smallest RTT seen, at least 3 ms) after it opened, is a retransmission. Keep-alives, zero-window probes " +
 				"and SYN retries are not. A hole acknowledged by the receiver without ever being filled is capture " +
 				"loss and is not counted. Classes: spurious (already ACKed), fast (≥ 2 duplicate ACKs, within " +
 				"r_sender + max(20 ms, SRTT/4) of the last), rto (gap ≥ 0.8 × RTO estimate), tlp (highest segment " +
@@ -386,10 +386,7 @@ func (a *Analyzer) data(cs *connState, s *analysis.Segment) {
 	}
 	// Some bytes lie below the highest seen: a hole fill or a retransmission.
 	if filled, at := d.fill(start, end); filled {
-		tooo := a.cfg.OOOWindow
-		if h := rtt.HandshakeRTT(cs.info); h > 0 {
-			tooo = h
-		}
+		tooo := a.oooWindow(cs)
 		if s.Time.Sub(at) < tooo {
 			d.ooo++
 		} else {
@@ -410,6 +407,24 @@ func (a *Analyzer) data(cs *connState, s *analysis.Segment) {
 	if end > d.hiEnd {
 		d.hiEnd = end
 	}
+}
+
+// oooWindow is T_ooo: a hole filled sooner than this after it opened was
+// reordered by the network; later, the sender retransmitted it. A sender
+// learns of a loss no sooner than about one round trip after the original
+// passed the capture point (Mellia et al.), so half the smallest RTT known
+// (handshake or data samples) separates the two with a margin for jitter;
+// Config.OOOWindow (3 ms, Wireshark's default) is the floor.
+func (a *Analyzer) oooWindow(cs *connState) time.Duration {
+	w := a.cfg.OOOWindow
+	r := rtt.HandshakeRTT(cs.info)
+	if m, ok := cs.tr.MinRTT(); ok && (r <= 0 || m < r) {
+		r = m
+	}
+	if r/2 > w {
+		w = r / 2
+	}
+	return w
 }
 
 // fill removes [start,end) from the holes and reports whether it filled any,
