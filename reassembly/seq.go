@@ -497,10 +497,13 @@ func (t *Tracker) reset(c *Conn, d flow.Dir, p *capture.Packet) {
 			c.t.firstCloser = SideOf(d)
 		}
 		// Unread data: the sender had received payload it never
-		// acknowledged, or payload arrived after its own FIN (RFC 2525
-		// §2.17: such a close is answered with RST).
+		// acknowledged, payload arrived after its own FIN, or its receive
+		// buffer still held data when it reset — the last window it
+		// advertised had closed to under half its largest (RFC 2525 §2.17:
+		// a close with unread data is answered with RST).
 		c.Close.RSTUnreadData = peer.dataSeen && (!h.ackSeen || seqGT(peer.maxDataEnd, h.lastAck)) ||
-			h.finSeen && peer.dataAfterPeerFin
+			h.finSeen && peer.dataAfterPeerFin ||
+			peer.dataSeen && h.winSeen && h.maxWindow > 0 && h.window < h.maxWindow/2
 		c.Close.Refused = d == flow.ServerToClient && c.t.synSeen && !c.t.synAckSeen
 		c.Close.At = p.Time
 		t.markClosed(c)

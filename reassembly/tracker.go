@@ -71,6 +71,7 @@ type half struct {
 	zwpValid         bool // zwpSeq holds the last zero-window probe byte
 	wscale           int8 // window shift this side's windows use; -1 unknown
 	window           uint16
+	maxWindow        uint16 // largest window this side advertised (not on SYN)
 	isn              uint32 // ISN (SYN) or first sequence number seen
 	next             uint32 // next expected sequence number
 	nextRel          int64  // next as an unwrapped offset from isn
@@ -731,6 +732,9 @@ func (t *Tracker) process(c *Conn, srcIsLo bool, p *capture.Packet) {
 			ds.LastAck = p.Ack
 		}
 		h.window, h.winSeen = p.Window, true
+		if !syn && p.Window > h.maxWindow {
+			h.maxWindow = p.Window
+		}
 		if p.Window == 0 && !syn && !fin {
 			ds.ZeroWindow++
 		}
