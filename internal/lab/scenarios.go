@@ -127,7 +127,7 @@ func shellJoin(argv []string) string {
 
 // Lookup returns the scenario called name.
 func Lookup(name string) (Scenario, bool) {
-	for _, s := range Scenarios() {
+	for _, s := range append(Scenarios(), BenchScenarios()...) {
 		if s.Name == name {
 			return s, true
 		}

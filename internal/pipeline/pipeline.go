@@ -27,6 +27,12 @@ type Config struct {
 	// tracker with its finished record and transactions (live streaming).
 	// Finding links are not known yet at that point.
 	OnConnection func(rc *report.Connection, txs []report.Transaction)
+	// Snapshot, when set, receives every SnapshotEvery (wall clock) an
+	// immutable report of the state so far, in RunLive and Replay (not
+	// Run): see snapshot.go. It is called on the pipeline's goroutine and
+	// must not block.
+	Snapshot      func(rep *report.Report)
+	SnapshotEvery time.Duration // 0: DefaultSnapshotEvery
 }
 
 // DefaultConfig returns the defaults of every stage.
@@ -50,7 +56,11 @@ func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, e
 		}
 		p, err := src.Next()
 		if err != nil {
-			if !errors.Is(err, io.EOF) {
+			if ctx.Err() != nil {
+				// A read cut short by the cancellation (a blocked stdin
+				// pipe whose read was stopped): the run was interrupted.
+				r.rep.Interrupted = true
+			} else if !errors.Is(err, io.EOF) {
 				readErr = err
 			}
 			break
@@ -203,6 +213,9 @@ func (r *run) Segment(c *reassembly.Conn, s *reassembly.SegmentInfo) {
 	if st == nil {
 		return
 	}
+	if o, ok := st.dec.(segmentObserver); ok {
+		o.Segment(s)
+	}
 	if s.Flags&capture.FlagACK != 0 && st.info.ClientHalf == 0 && c.Handshake.ACK != 0 {
 		// The handshake completed after ConnOpened: refresh the halves.
 		st.info.ServerHalf = c.Handshake.ServerHalf()
@@ -277,7 +290,20 @@ func (r *run) ConnClosed(c *reassembly.Conn) {
 func (r *run) finish(cs capture.Stats) {
 	r.tracker.Flush()
 	rep := r.rep
-	rep.Capture = report.Capture{
+	rep.Capture = r.captureReport(cs, r.vant)
+	for _, u := range r.udp {
+		u.Finish(rep)
+	}
+	summarize(rep)
+	r.engine.Finish(rep)
+	report.Normalize(rep)
+}
+
+// captureReport builds the report's capture object from the source's
+// counters, the tracker's and the HTTP parsers' anomalies, and vant (the
+// vantage of each connection reported).
+func (r *run) captureReport(cs capture.Stats, vant map[string]int) report.Capture {
+	c := report.Capture{
 		Sources:   cs.Sources,
 		Formats:   cs.Formats,
 		LinkTypes: cs.LinkTypes,
@@ -287,24 +313,27 @@ func (r *run) finish(cs capture.Stats) {
 		Start:     report.FormatTime(cs.First),
 		End:       report.FormatTime(cs.Last),
 		Dropped:   cs.Dropped,
-		Vantage:   analysis.CaptureVantage(r.vant),
+		Vantage:   analysis.CaptureVantage(vant),
 		Anomalies: map[string]uint64{},
 	}
 	if cs.Last > cs.First {
-		rep.Capture.DurationUS = flow.Micros(time.Duration(cs.Last - cs.First))
+		c.DurationUS = flow.Micros(time.Duration(cs.Last - cs.First))
 	}
 	for k, v := range cs.Anomalies {
-		rep.Capture.Anomalies[k] += v
+		c.Anomalies[k] += v
 	}
 	for k, v := range r.tracker.Stats().Anomalies {
-		rep.Capture.Anomalies[k] += v
+		c.Anomalies[k] += v
 	}
 	for k, v := range r.anoms {
-		rep.Capture.Anomalies[k] += v
+		c.Anomalies[k] += v
 	}
-	for _, u := range r.udp {
-		u.Finish(rep)
-	}
+	return c
+}
+
+// summarize sorts the connections and transactions of rep and fills the
+// summary counts that come from them.
+func summarize(rep *report.Report) {
 	sort.Slice(rep.Connections, func(i, j int) bool { return rep.Connections[i].ID < rep.Connections[j].ID })
 	sort.SliceStable(rep.Transactions, func(i, j int) bool {
 		a, b := &rep.Transactions[i], &rep.Transactions[j]
@@ -340,8 +369,9 @@ func (r *run) finish(cs capture.Stats) {
 		if c.QUIC != nil || c.Protocol == "quic" {
 			s.QUICConnections++
 		}
+		if c.Transport == "udp" {
+			s.TCPConnections--
+		}
 	}
 	s.DNSLookups = len(rep.DNSLookups)
-	r.engine.Finish(rep)
-	report.Normalize(rep)
 }

@@ -41,8 +41,10 @@ type tcpProtocol struct {
 // by their first bytes. HTTP/1.x is handled by httpdecode before these.
 func tcpProtocols() []tcpProtocol {
 	return []tcpProtocol{
-		{name: "h2c", sniff: func(d flow.Dir, p []byte) bool { return d == flow.ClientToServer && hasPrefix(p, h2Preface) }},
-		{name: "tls", sniff: func(d flow.Dir, p []byte) bool { return d == flow.ClientToServer && looksLikeTLSClientHello(p) }},
+		{name: "h2c", sniff: func(d flow.Dir, p []byte) bool { return d == flow.ClientToServer && hasPrefix(p, h2Preface) },
+			decoder: func(*analysis.ConnInfo) TCPDecoder { return newH2PriorKnowledge() }},
+		{name: "tls", sniff: func(d flow.Dir, p []byte) bool { return d == flow.ClientToServer && looksLikeTLSClientHello(p) },
+			decoder: func(*analysis.ConnInfo) TCPDecoder { return newTLSDecoder() }},
 	}
 }
 
@@ -50,5 +52,13 @@ func tcpProtocols() []tcpProtocol {
 // connection switched to ("websocket", "h2c", "connect"), or nil. e is the
 // exchange whose response switched protocols.
 func upgradeDecoder(proto string, e *httpdecode.Exchange, c *analysis.ConnInfo) TCPDecoder {
+	switch proto {
+	case "websocket":
+		return newWSDecoder(e)
+	case "h2c":
+		return newH2Upgrade(e)
+	case "connect":
+		return &tunnelDecoder{}
+	}
 	return nil
 }
