@@ -25,6 +25,17 @@
 // order. IPv6 extension headers (Hop-by-Hop, Routing, Destination Options,
 // atomic Fragment) are skipped.
 //
+// [OpenLive] captures on a Linux network interface ("any" for all) through
+// a memory-mapped TPACKET_V3 ring, or a plain AF_PACKET socket when the ring
+// cannot be set up, with no cgo. A kernel filter drops the second (outgoing)
+// copy AF_PACKET delivers of every loopback packet, applies the caller's
+// classic BPF program and cuts frames to the snap length. Ethernet and
+// loopback interfaces are read with their link header; "any" and other
+// interfaces from the network header on, as raw IP ([LiveLinkType]). Live
+// packets are decoded exactly as file records; [ErrTimeout] marks a read
+// that found no packet in time, and the kernel's drops are Stats.Dropped.
+// Only the files named live* read the wall clock.
+//
 // # Outputs
 //
 // [Source.Next] returns one [Packet] per TCP or UDP packet. PayloadLen comes

@@ -1,0 +1,297 @@
+package capture
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"golang.org/x/net/bpf"
+)
+
+// tcpPortFilter assembles "tcp port P" for IPv4 over Ethernet or raw IP,
+// as tcpdump compiles it (tcpdump -d 'ip and tcp port P').
+func tcpPortFilter(t testing.TB, lt layers.LinkType, port uint16) []bpf.RawInstruction {
+	t.Helper()
+	off := uint32(14)
+	var prog []bpf.Instruction
+	if lt == layers.LinkTypeEthernet {
+		prog = append(prog,
+			bpf.LoadAbsolute{Off: 12, Size: 2},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x0800, SkipFalse: 10},
+		)
+	} else {
+		off = 0
+		prog = append(prog,
+			bpf.LoadAbsolute{Off: 0, Size: 1},
+			bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: 0x40, SkipFalse: 10},
+		)
+	}
+	prog = append(prog,
+		bpf.LoadAbsolute{Off: off + 9, Size: 1},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 6, SkipFalse: 8},
+		bpf.LoadAbsolute{Off: off + 6, Size: 2},
+		bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: 0x1fff, SkipTrue: 6},
+		bpf.LoadMemShift{Off: off},
+		bpf.LoadIndirect{Off: off, Size: 2},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(port), SkipTrue: 2},
+		bpf.LoadIndirect{Off: off + 2, Size: 2},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(port), SkipFalse: 1},
+		bpf.RetConstant{Val: 262144},
+		bpf.RetConstant{Val: 0},
+	)
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func TestKernelProgram(t *testing.T) {
+	user := []bpf.RawInstruction{{Op: 0x06, K: 262144}, {Op: 0x06, K: 0}}
+	tests := []struct {
+		name          string
+		user          []bpf.RawInstruction
+		loop, anyIf   bool
+		wantLen       int
+		wantFirstLoad bpf.Extension // -1: first instruction is not an extension load
+		wantLastRet   uint32
+	}{
+		{"plain no filter", nil, false, false, 1, -1, 96},
+		{"plain filter clamps accept to snaplen", user, false, false, 2, -1, 0},
+		{"loopback drops outgoing copy", nil, true, false, 4, bpf.ExtType, 96},
+		{"any keeps ip only and drops loopback outgoing", user, false, true, 11, bpf.ExtProto, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			prog, err := kernelProgram(tc.user, 96, tc.loop, tc.anyIf, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(prog) != tc.wantLen {
+				t.Fatalf("len = %d, want %d", len(prog), tc.wantLen)
+			}
+			insts, ok := bpf.Disassemble(prog)
+			if !ok {
+				t.Fatalf("program does not disassemble: %v", insts)
+			}
+			le, isExt := insts[0].(bpf.LoadExtension)
+			if tc.wantFirstLoad >= 0 && (!isExt || le.Num != tc.wantFirstLoad) {
+				t.Errorf("first instruction %v, want load of extension %d", insts[0], tc.wantFirstLoad)
+			}
+			if tc.wantFirstLoad < 0 && isExt {
+				t.Errorf("first instruction %v, want no prefix", insts[0])
+			}
+			if r, ok := insts[len(insts)-1].(bpf.RetConstant); !ok || r.Val != tc.wantLastRet {
+				t.Errorf("last instruction %v, want ret #%d", insts[len(insts)-1], tc.wantLastRet)
+			}
+			for i, in := range insts {
+				if r, ok := in.(bpf.RetConstant); ok && r.Val > 96 {
+					t.Errorf("instruction %d returns %d, above the snap length", i, r.Val)
+				}
+			}
+		})
+	}
+	if _, err := kernelProgram(make([]bpf.RawInstruction, 5000), 96, false, false, 0); err == nil {
+		t.Errorf("a program over 4096 instructions was accepted")
+	}
+}
+
+func TestLiveOpenErrorText(t *testing.T) {
+	tests := []struct {
+		name  string
+		err   error
+		want  string
+		isErr error
+	}{
+		{"EPERM", syscall.EPERM, `capture: open interface "eth0": permission denied (run as root or grant CAP_NET_RAW: setcap cap_net_raw+ep $(which connscope))`, fs.ErrPermission},
+		{"EACCES", syscall.EACCES, `capture: open interface "eth0": permission denied (run as root or grant CAP_NET_RAW: setcap cap_net_raw+ep $(which connscope))`, fs.ErrPermission},
+		{"no interface", errNoInterface, `capture: open interface "eth0": no such interface`, errNoInterface},
+		{"other", syscall.ENOMEM, `capture: open interface "eth0": cannot allocate memory`, syscall.ENOMEM},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := liveOpenError("eth0", tc.err)
+			if err.Error() != tc.want {
+				t.Errorf("got  %s\nwant %s", err, tc.want)
+			}
+			if !errors.Is(err, tc.isErr) {
+				t.Errorf("errors.Is(%v, %v) = false", err, tc.isErr)
+			}
+		})
+	}
+}
+
+func TestOpenLiveUnknownInterface(t *testing.T) {
+	_, err := OpenLive("nosuchif0", LiveOptions{})
+	if err == nil || err.Error() != `capture: open interface "nosuchif0": no such interface` {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestOpenLiveWithoutPrivilege runs the open as the unprivileged user
+// nobody (through setpriv) and checks the one-line error.
+func TestOpenLiveWithoutPrivilege(t *testing.T) {
+	if os.Getenv("CONNSCOPE_LIVE_UNPRIVILEGED") == "1" {
+		_, err := OpenLive("lo", LiveOptions{})
+		if err == nil {
+			t.Fatal("opened lo without privilege")
+		}
+		os.Stdout.WriteString("ERR: " + err.Error() + "\n")
+		return
+	}
+	if os.Geteuid() != 0 {
+		_, err := OpenLive("lo", LiveOptions{})
+		if err == nil || !errors.Is(err, fs.ErrPermission) {
+			t.Fatalf("err = %v, want permission error", err)
+		}
+		return
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("setpriv not installed")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Skip(err)
+	}
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", exe,
+		"-test.run=^TestOpenLiveWithoutPrivilege$", "-test.v")
+	cmd.Env = append(os.Environ(), "CONNSCOPE_LIVE_UNPRIVILEGED=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "ERR: ") {
+		t.Skipf("cannot run the test binary as nobody: %v\n%s", err, out)
+	}
+	want := `ERR: capture: open interface "lo": permission denied (run as root or grant CAP_NET_RAW: setcap cap_net_raw+ep $(which connscope))`
+	if !strings.Contains(string(out), want) {
+		t.Errorf("output:\n%s\nwant line %s", out, want)
+	}
+}
+
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("live capture needs root")
+	}
+}
+
+// TestOpenLiveLoopback captures one TCP connection on lo (ring and plain
+// socket, "lo" and "any") and checks that every packet is seen once, that
+// the snap length cuts frames, and that Dump sees every record.
+func TestOpenLiveLoopback(t *testing.T) {
+	needRoot(t)
+	tests := []struct {
+		name    string
+		iface   string
+		socket  bool
+		snaplen int
+	}{
+		{"lo ring", "lo", false, 0},
+		{"lo socket", "lo", true, 0},
+		{"any ring", "any", false, 0},
+		{"any socket", "any", true, 0},
+		{"lo ring snaplen", "lo", false, 80},
+		{"lo socket snaplen", "lo", true, 80},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp4", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			port := uint16(ln.Addr().(*net.TCPAddr).Port)
+			lt, err := LiveLinkType(tc.iface)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dumped := 0
+			src, err := OpenLive(tc.iface, LiveOptions{
+				Filter:      tcpPortFilter(t, lt, port),
+				Snaplen:     tc.snaplen,
+				Socket:      tc.socket,
+				ReadTimeout: 50 * time.Millisecond,
+				Dump:        func(gopacket.CaptureInfo, []byte) error { dumped++; return nil },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				io.Copy(io.Discard, c)
+				c.Close()
+			}()
+			c, err := net.Dial("tcp4", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Write([]byte(strings.Repeat("x", 1000)))
+			c.Close()
+
+			var syns, fins, payload, cut int
+			deadline := time.Now().Add(3 * time.Second)
+			for time.Now().Before(deadline) && fins < 2 {
+				p, err := src.Next()
+				if errors.Is(err, ErrTimeout) {
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.Src.Port != port && p.Dst.Port != port {
+					t.Errorf("packet of another port passed the filter: %v -> %v", p.Src, p.Dst)
+				}
+				if p.Has(FlagSYN) && !p.Has(FlagACK) {
+					syns++
+				}
+				if p.Has(FlagFIN) {
+					fins++
+				}
+				payload += p.PayloadLen
+				if p.CapLen < p.WireLen {
+					cut++
+				}
+			}
+			// Drain what is left of the close.
+			for range 3 {
+				if p, err := src.Next(); err == nil && p.Has(FlagSYN) {
+					syns++
+				}
+			}
+			if syns != 1 {
+				t.Errorf("saw %d SYNs, want 1 (outgoing loopback copies must be dropped)", syns)
+			}
+			if fins != 2 {
+				t.Errorf("saw %d FINs, want 2", fins)
+			}
+			if payload != 1000 {
+				t.Errorf("payload = %d, want 1000", payload)
+			}
+			if tc.snaplen > 0 && cut == 0 {
+				t.Errorf("no frame was cut at snaplen %d", tc.snaplen)
+			}
+			st := src.Stats()
+			if uint64(dumped) != st.Packets {
+				t.Errorf("dumped %d records, read %d", dumped, st.Packets)
+			}
+			if len(st.Sources) != 1 || st.Sources[0] != tc.iface || st.Formats[0] != "live" {
+				t.Errorf("stats sources %v formats %v", st.Sources, st.Formats)
+			}
+			if tc.snaplen > 0 && st.Anomalies[AnomalyCaptureSnaplenCut] == 0 {
+				t.Errorf("anomalies %v: want %s", st.Anomalies, AnomalyCaptureSnaplenCut)
+			}
+		})
+	}
+}

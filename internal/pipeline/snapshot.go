@@ -1,0 +1,108 @@
+package pipeline
+
+import (
+	"maps"
+	"time"
+
+	"connscope/analysis"
+	"connscope/analysis/body"
+	"connscope/analysis/hopbyhop"
+	"connscope/analysis/parallel"
+	"connscope/analysis/peers"
+	"connscope/analysis/reuse"
+	"connscope/analysis/rtt"
+	"connscope/capture"
+	"connscope/reassembly"
+	"connscope/report"
+)
+
+// DefaultSnapshotEvery is the snapshot period when Config.SnapshotEvery is 0.
+const DefaultSnapshotEvery = 500 * time.Millisecond
+
+// snapshotSafe names the analysers whose Finish leaves their state as it
+// was, so that it can run on every snapshot without changing the final
+// report (TestSnapshotAnalyzersRepeatable checks each one). The others
+// consume their per-connection state in Finish (they conclude open
+// connections, then forget them, or hand over pending findings once) and
+// contribute to the final report only. Findings in snapshots are therefore
+// a subset of those of the final report.
+var snapshotSafe = map[string]bool{
+	body.Name:     true,
+	hopbyhop.Name: true,
+	parallel.Name: true,
+	peers.Name:    true,
+	reuse.Name:    true,
+	rtt.Name:      true,
+}
+
+// snapshotEvery returns the snapshot period of cfg.
+func (cfg *Config) snapshotEvery() time.Duration {
+	if cfg.SnapshotEvery > 0 {
+		return cfg.SnapshotEvery
+	}
+	return DefaultSnapshotEvery
+}
+
+// snapshot builds an immutable report of the state so far: the connections
+// already closed, the connections still open (with Close.Kind "open"), their
+// transactions, the capture counters cs, and the findings of the analysers
+// whose Finish can run more than once (see snapshotSafe), computed on the
+// copy. UDP decoders are not asked (their Finish runs once, at the end).
+//
+// The report shares no mutable memory with the run: it can be handed to
+// another goroutine and read while the run goes on. Called on the run's
+// goroutine.
+func (r *run) snapshot(cs capture.Stats) *report.Report {
+	rep := &report.Report{
+		SchemaVersion: report.SchemaVersion,
+		Tool:          r.rep.Tool,
+		Connections:   make([]report.Connection, 0, len(r.rep.Connections)+len(r.conns)),
+		Transactions:  make([]report.Transaction, 0, len(r.rep.Transactions)),
+	}
+	for _, c := range r.rep.Connections {
+		c.Findings = []int{}
+		if c.Anomalies != nil {
+			c.Anomalies = maps.Clone(c.Anomalies)
+		}
+		rep.Connections = append(rep.Connections, c)
+	}
+	for _, tx := range r.rep.Transactions {
+		tx.Findings = nil
+		rep.Transactions = append(rep.Transactions, tx)
+	}
+	vant := maps.Clone(r.vant)
+	r.tracker.EachOpen(func(c *reassembly.Conn) {
+		st := r.conns[c.ID]
+		if st == nil {
+			return
+		}
+		// The record takes the connection's anomaly map and decoders may
+		// add to it: hand it a copy.
+		saved := st.anomalies
+		st.anomalies = maps.Clone(saved)
+		rc := st.record(c)
+		st.anomalies = saved
+		vant[rc.Vantage]++
+		rep.Connections = append(rep.Connections, rc)
+		for _, tx := range st.txs {
+			tx.Findings = nil
+			rep.Transactions = append(rep.Transactions, tx)
+		}
+	})
+	rep.Capture = r.captureReport(cs, vant)
+	summarize(rep)
+	var safe []analysis.Analyzer
+	for _, a := range r.engine.Analyzers() {
+		if snapshotSafe[a.Name()] {
+			safe = append(safe, a)
+		}
+	}
+	analysis.NewEngine(safe).Finish(rep)
+	// Analysers may keep and later update the evidence of findings they
+	// emitted: the snapshot gets its own maps.
+	for i := range rep.Findings {
+		rep.Findings[i].Evidence = maps.Clone(rep.Findings[i].Evidence)
+	}
+	report.Normalize(rep)
+	return rep
+}
