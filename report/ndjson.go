@@ -81,20 +81,24 @@ type NDJSONStream struct {
 	enc     *json.Encoder
 	err     error
 	written map[uint32]bool
-	ended   bool
+	// withFindings marks streamed connections whose findings were given
+	// with them; the others get their findings from the final report.
+	withFindings map[uint32]bool
+	ended        bool
 }
 
 // NewNDJSONStream returns a stream that writes to w.
 func NewNDJSONStream(w io.Writer) *NDJSONStream {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	return &NDJSONStream{enc: enc, written: map[uint32]bool{}}
+	return &NDJSONStream{enc: enc, written: map[uint32]bool{}, withFindings: map[uint32]bool{}}
 }
 
 // Connection writes the records of one finished connection: the connection,
 // then tx (sorted by index), then findings, in the order given. A connection
 // id already written is written again (a caller that reports a connection
-// twice gets two records); End skips every id written here.
+// twice gets two records); End skips every id written here, except that it
+// writes the final findings of a connection streamed without findings.
 func (s *NDJSONStream) Connection(c *Connection, tx []Transaction, findings []Finding) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -114,6 +118,9 @@ func (s *NDJSONStream) Connection(c *Connection, tx []Transaction, findings []Fi
 		Findings:     findings,
 	})
 	s.written[c.ID] = true
+	if len(findings) > 0 {
+		s.withFindings[c.ID] = true
+	}
 	s.writeConn(&one.Connections[0], one.Transactions, one.Findings)
 	return s.err
 }
@@ -152,6 +159,15 @@ func (s *NDJSONStream) End(r *Report) error {
 		c := &n.Connections[i]
 		seen[c.ID] = true
 		if s.written[c.ID] {
+			// Streamed when it closed, before the analysers judged the
+			// capture: its findings follow now (unless they were given
+			// then).
+			if !s.withFindings[c.ID] {
+				fs := findByConn[c.ID]
+				for k := range fs {
+					s.put(findingRecord{RecordFinding, &fs[k]})
+				}
+			}
 			continue
 		}
 		s.writeConn(c, txByConn[c.ID], findByConn[c.ID])
