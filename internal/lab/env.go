@@ -319,9 +319,10 @@ func (e *Env) StartServerCapture(file string) (*Proc, error) {
 
 func (e *Env) startTcpdump(ns, ifname, file string) (*Proc, error) {
 	// --immediate-mode and -U: a short capture stopped soon after the
-	// traffic can otherwise come back empty (detection-methods §6.1).
+	// traffic can otherwise come back empty (detection-methods §6.1). DNS
+	// over UDP is kept for the scenarios that resolve names.
 	cmd := exec.Command("ip", "netns", "exec", ns, "tcpdump", "-i", ifname, "-s", "0",
-		"--immediate-mode", "-U", "-n", "-w", file, "tcp")
+		"--immediate-mode", "-U", "-n", "-w", file, "tcp or udp port 53")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

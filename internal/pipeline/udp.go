@@ -19,5 +19,7 @@ type UDPDecoder interface {
 // udpDecoders builds the UDP decoders of one run; ids hands out connection
 // ids shared with TCP, in capture order.
 func udpDecoders(ids func() flow.ConnID) []UDPDecoder {
-	return nil
+	// QUIC first: its connections are in the report when the DNS decoder
+	// links connections to the lookups that preceded them.
+	return []UDPDecoder{newQUICDecoder(ids), newDNSDecoder()}
 }
