@@ -340,6 +340,7 @@ func Scenarios() []Scenario {
 	}
 	list = append(list, upgradeScenarios()...)
 	list = append(list, pushScenarios()...)
+	list = append(list, browserScenarios()...)
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
 	return list
 }
