@@ -28,6 +28,11 @@ targets="
 ./httpdecode FuzzConn
 ./report FuzzEscape
 ./internal/pipeline FuzzPipeline
+./proto/websocket FuzzWebSocket
+./proto/h2 FuzzH2
+./proto/tlshello FuzzClientHello
+./proto/quic FuzzTracker
+./proto/dns FuzzParse
 "
 
 status=0
