@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 )
@@ -10,11 +9,10 @@ import (
 // characters not escaped, a trailing newline). The output is a function of
 // the report alone: r is normalised on a private copy first (see Normalize),
 // map keys are sorted, and empty lists are written as []. r is not modified.
+// An already normalised report is written as is, one element at a time,
+// without a copy.
 func WriteJSON(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(normalized(r)); err != nil {
+	if err := writeJSONDirect(w, r); err != nil {
 		return fmt.Errorf("write json report: %w", err)
 	}
 	return nil

@@ -143,21 +143,24 @@ func Normalize(r *Report) {
 	for i := range r.DNSLookups {
 		r.DNSLookups[i].Answers = nonNil(r.DNSLookups[i].Answers)
 	}
-	slices.SortStableFunc(r.DNSLookups, func(a, b DNSLookup) int {
-		if c := compareTime(a.At, b.At); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.Name, b.Name); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.Type, b.Type); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.Client, b.Client); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Server, b.Server)
-	})
+	slices.SortStableFunc(r.DNSLookups, func(a, b DNSLookup) int { return compareDNS(&a, &b) })
+}
+
+// compareDNS orders DNS lookups by time, then name, type, client, server.
+func compareDNS(a, b *DNSLookup) int {
+	if c := compareTime(a.At, b.At); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Type, b.Type); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Client, b.Client); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Server, b.Server)
 }
 
 // normalized returns a normalised copy of r that shares nothing Normalize

@@ -169,6 +169,7 @@ func (o *analyzeOptions) config() (pipeline.Config, error) {
 
 func newAnalyze() *cobra.Command {
 	o := &analyzeOptions{}
+	prog := &progressOptions{}
 	cmd := &cobra.Command{
 		Use:   "analyze [flags] FILE...",
 		Short: "Analyse capture files (pcap, pcapng, .gz; - for stdin)",
@@ -194,11 +195,13 @@ func newAnalyze() *cobra.Command {
 				return err
 			}
 			defer src.Close()
+			cfg.Progress = prog.hook(args, src, cmd.ErrOrStderr())
 			return runAndWrite(cmd.Context(), src, cfg, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	o.register(cmd)
 	o.filter.register(cmd)
+	prog.register(cmd)
 	return cmd
 }
 
@@ -273,6 +276,11 @@ func writeReport(rep *report.Report, o *analyzeOptions, stdout io.Writer) error 
 // writeFileAtomic writes through a temporary file in the same directory and
 // renames it into place, so a reader never sees a partial report.
 func writeFileAtomic(path string, write func(io.Writer) error) error {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		// A device or pipe (-o /dev/null, -o /dev/stdout): write to it
+		// in place; renaming over it would replace the device.
+		return writeInPlace(path, write)
+	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {

@@ -125,7 +125,8 @@ func shellJoin(argv []string) string {
 	return strings.Join(out, " ")
 }
 
-// Lookup returns the scenario called name.
+// Lookup returns the scenario called name, among Scenarios and
+// BenchScenarios.
 func Lookup(name string) (Scenario, bool) {
 	for _, s := range append(Scenarios(), BenchScenarios()...) {
 		if s.Name == name {

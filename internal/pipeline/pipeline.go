@@ -33,7 +33,14 @@ type Config struct {
 	// must not block.
 	Snapshot      func(rep *report.Report)
 	SnapshotEvery time.Duration // 0: DefaultSnapshotEvery
+	// Progress, when set, is called by Run on its goroutine every
+	// ProgressPackets packets read, and once with final set when reading
+	// ends (before the report is built). It must be quick.
+	Progress func(final bool)
 }
+
+// ProgressPackets is how many packets Run reads between Progress calls.
+const ProgressPackets = 8192
 
 // DefaultConfig returns the defaults of every stage.
 func DefaultConfig() Config {
@@ -48,6 +55,7 @@ func DefaultConfig() Config {
 // report. A read error also returns the partial report, with the error.
 func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, error) {
 	r := newRun(cfg)
+	r.store = &recordStore{}
 	var readErr error
 	for n := 0; ; n++ {
 		if n&1023 == 0 && ctx.Err() != nil {
@@ -66,6 +74,12 @@ func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, e
 			break
 		}
 		r.packet(p)
+		if r.cfg.Progress != nil && n%ProgressPackets == ProgressPackets-1 {
+			r.cfg.Progress(false)
+		}
+	}
+	if r.cfg.Progress != nil {
+		r.cfg.Progress(true)
 	}
 	r.finish(src.Stats())
 	return r.rep, readErr
@@ -85,6 +99,9 @@ type run struct {
 	lastID  flow.ConnID
 	udp     []UDPDecoder
 	protos  []tcpProtocol
+	// store, when set (offline Run), holds the finished records until
+	// finish instead of r.rep (records.go).
+	store *recordStore
 }
 
 // nextID hands out connection ids for every transport in order of first
@@ -280,6 +297,14 @@ func (r *run) ConnClosed(c *reassembly.Conn) {
 	rc := st.record(c)
 	r.vant[rc.Vantage]++
 	r.engine.ReportConn(c.ID, &rc)
+	if r.store != nil {
+		p := r.store.addConn(&rc)
+		r.store.addTxs(st.txs)
+		if r.cfg.OnConnection != nil {
+			r.cfg.OnConnection(p, st.txs)
+		}
+		return
+	}
 	r.rep.Connections = append(r.rep.Connections, rc)
 	r.rep.Transactions = append(r.rep.Transactions, st.txs...)
 	if r.cfg.OnConnection != nil {
@@ -289,6 +314,9 @@ func (r *run) ConnClosed(c *reassembly.Conn) {
 
 func (r *run) finish(cs capture.Stats) {
 	r.tracker.Flush()
+	if r.store != nil {
+		r.store.moveTo(r.rep)
+	}
 	rep := r.rep
 	rep.Capture = r.captureReport(cs, r.vant)
 	for _, u := range r.udp {

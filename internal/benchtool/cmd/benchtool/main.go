@@ -1,0 +1,97 @@
+// Command benchtool is the measuring helper of scripts/bench.sh.
+//
+//	benchtool floor FILE                 decode-only pass (see package benchtool); prints
+//	                                     "packets=N bytes=N decoded=N flows=N seconds=S pps=R"
+//	benchtool profile CPU.OUT MEM.OUT FILE  run the full pipeline over FILE and JSON-encode
+//	                                     the report to nowhere, writing a CPU and a heap profile
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"time"
+
+	"connscope/capture"
+	"connscope/internal/benchtool"
+	"connscope/internal/pipeline"
+	"connscope/report"
+)
+
+func main() {
+	var err error
+	switch {
+	case len(os.Args) == 3 && os.Args[1] == "floor":
+		err = floor(os.Args[2])
+	case len(os.Args) == 5 && os.Args[1] == "profile":
+		err = profile(os.Args[2], os.Args[3], os.Args[4])
+	default:
+		fmt.Fprintln(os.Stderr, "usage: benchtool floor FILE | benchtool profile CPU.OUT MEM.OUT FILE")
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchtool:", err)
+		os.Exit(1)
+	}
+}
+
+func floor(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	start := time.Now()
+	fl, err := benchtool.DecodeFloor(f)
+	secs := time.Since(start).Seconds()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("packets=%d bytes=%d decoded=%d flows=%d seconds=%.3f pps=%.0f\n",
+		fl.Packets, fl.Bytes, fl.Decoded, fl.Flows, secs, float64(fl.Packets)/secs)
+	return nil
+}
+
+func profile(cpuOut, memOut, path string) error {
+	cf, err := os.Create(cpuOut)
+	if err != nil {
+		return err
+	}
+	defer cf.Close()
+	src, err := capture.OpenFiles([]string{path}, capture.Options{})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if err := pprof.StartCPUProfile(cf); err != nil {
+		return err
+	}
+	start := time.Now()
+	rep, err := pipeline.Run(context.Background(), src, pipeline.DefaultConfig())
+	if err != nil {
+		pprof.StopCPUProfile()
+		return err
+	}
+	mid := time.Now()
+	runtime.GC()
+	mf, err := os.Create(memOut)
+	if err != nil {
+		pprof.StopCPUProfile()
+		return err
+	}
+	defer mf.Close()
+	if err := pprof.WriteHeapProfile(mf); err != nil {
+		pprof.StopCPUProfile()
+		return err
+	}
+	if err := report.WriteJSON(io.Discard, rep); err != nil {
+		pprof.StopCPUProfile()
+		return err
+	}
+	pprof.StopCPUProfile()
+	fmt.Printf("run %.3f s, write %.3f s, %d connections\n", mid.Sub(start).Seconds(), time.Since(mid).Seconds(), len(rep.Connections))
+	return nil
+}

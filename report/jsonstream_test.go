@@ -1,0 +1,122 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"reflect"
+	"testing"
+)
+
+// referenceJSON is the document encoding/json writes for r: the format
+// writeJSONStream must reproduce byte for byte.
+func referenceJSON(t *testing.T, r *Report) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// streamCases are reports covering empty lists, omitempty fields, HTML
+// characters, nested objects and every top-level list.
+func streamCases() map[string]*Report {
+	id := uint32(2)
+	tx := 0
+	full := &Report{
+		Tool:    Tool{Name: "connscope", Version: "<dev & test>"},
+		Capture: Capture{Sources: []string{"a.pcap"}, Packets: 9, Anomalies: map[string]uint64{"b": 1, "a": 2}},
+		Connections: []Connection{
+			{ID: 2, Client: "10.0.0.1:40000", Server: "[2001:db8::1]:80", Findings: []int{0},
+				HTTP: &ConnHTTP{Requests: 2}, Anomalies: map[string]int{"x": 1}},
+			{ID: 1, Client: "10.0.0.2:40001", Server: "10.0.0.9:443"},
+		},
+		Transactions: []Transaction{{Connection: 2, Index: 0, Method: "GET", Target: "/a?b=<c>&d", Findings: []int{0}}},
+		Findings: []Finding{{Kind: "tcp_reset", Severity: "warning", Connection: &id, Transaction: &tx,
+			Evidence: map[string]any{"z": 1.5, "a": "x<y", "n": []int{1, 2}}}},
+		Peers:       []Peer{{Client: "10.0.0.1", Server: "10.0.0.9:443", ConnectionRatePerS: 0.25}},
+		DNSLookups:  []DNSLookup{{Name: "web.test", Type: "A", Answers: []string{"192.0.2.2"}}},
+		Interrupted: true,
+	}
+	return map[string]*Report{
+		"empty":           {},
+		"full":            full,
+		"not_interrupted": func() *Report { c := *full; c.Interrupted = false; return &c }(),
+	}
+}
+
+func TestWriteJSONStreamMatchesEncodingJSON(t *testing.T) {
+	if !streamable {
+		t.Fatal("Report is not streamable: a field needs encoding/json's general path")
+	}
+	for name, r := range streamCases() {
+		t.Run(name, func(t *testing.T) {
+			n := normalized(r)
+			want := referenceJSON(t, n)
+			var got bytes.Buffer
+			if err := writeJSONStream(&got, n); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("stream output differs from encoding/json:\n got: %s\nwant: %s", got.Bytes(), want)
+			}
+			var direct bytes.Buffer
+			if err := WriteJSON(&direct, r); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(direct.Bytes(), want) {
+				t.Errorf("WriteJSON differs from encoding/json of the normalised report")
+			}
+		})
+	}
+}
+
+func TestIsNormalized(t *testing.T) {
+	nan := math.NaN()
+	for name, r := range streamCases() {
+		t.Run(name+"/after_normalize", func(t *testing.T) {
+			n := normalized(r)
+			if !isNormalized(n) {
+				t.Error("isNormalized is false on a normalised report")
+			}
+		})
+	}
+	// Each mutation breaks one rule Normalize enforces.
+	mutations := []struct {
+		name string
+		mut  func(r *Report)
+	}{
+		{"connections_unsorted", func(r *Report) { r.Connections[0].ID, r.Connections[1].ID = 9, 3 }},
+		{"connection_findings_nil", func(r *Report) { r.Connections[0].Findings = nil }},
+		{"connection_findings_unsorted", func(r *Report) { r.Connections[0].Findings = []int{2, 1} }},
+		{"transactions_unsorted", func(r *Report) {
+			r.Transactions = append(r.Transactions, Transaction{Connection: 1})
+		}},
+		{"finding_count_zero", func(r *Report) { r.Findings[0].Count = 0 }},
+		{"finding_nan", func(r *Report) { r.Findings[0].Evidence = map[string]any{"x": nan} }},
+		{"finding_evidence_nil", func(r *Report) { r.Findings[0].Evidence = nil }},
+		{"peer_nan", func(r *Report) { r.Peers[0].ConnectionRatePerS = nan }},
+		{"peers_unsorted", func(r *Report) { r.Peers = append(r.Peers, Peer{Client: "0.0.0.0"}) }},
+		{"dns_answers_nil", func(r *Report) { r.DNSLookups[0].Answers = nil }},
+		{"schema_version_empty", func(r *Report) { r.SchemaVersion = "" }},
+		{"anomalies_nil", func(r *Report) { r.Capture.Anomalies = nil }},
+		{"summary_findings_nil", func(r *Report) { r.Summary.Findings = nil }},
+	}
+	for _, m := range mutations {
+		t.Run(m.name, func(t *testing.T) {
+			r := normalized(streamCases()["full"])
+			m.mut(r)
+			if isNormalized(r) {
+				t.Fatal("isNormalized is true for a report Normalize would change")
+			}
+			c := normalized(r)
+			if reflect.DeepEqual(c, r) {
+				t.Fatal("mutation does not change the normalised form (bad test case)")
+			}
+		})
+	}
+}

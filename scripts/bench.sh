@@ -1,0 +1,133 @@
+#!/bin/sh
+# bench.sh measures connscope against the decode-only floor, tshark and
+# tcptrace on large captures of real traffic.
+#
+#   scripts/bench.sh                 measure the captures in $BENCH_DIR (generate missing ones)
+#   scripts/bench.sh -gen            (re)generate the captures first (root; see scripts/lab.sh)
+#   scripts/bench.sh FILE...         measure the given uncompressed captures
+#
+# Environment: BENCH_DIR (default /tmp/connscope-bench; never inside the
+# repository), RUNS (timed runs of the floor and connscope, default 3),
+# EXT_RUNS (runs of tshark and tcptrace, default 2), LAB_BENCH_SECONDS
+# (wrk duration of bench_short, default 60; bench_short_tenth runs a tenth
+# of it, bench_keepalive a quarter).
+#
+# For every file it prints, per tool, the best wall time of its runs (and the
+# spread, a measure of the noise of a shared machine), user+system CPU
+# seconds, packets/s and MB/s on the best run, and the largest peak RSS
+# (/usr/bin/time -v "Maximum resident set size"); then connscope's ratios to
+# the others. Tools:
+#   floor      benchtool floor: pcapgo reader + DecodingLayerParser + flow map
+#   connscope  connscope analyze --format json FILE >/dev/null (all detectors)
+#   tshark     tshark -n -q -z conv,tcp -z http,tree
+#   tcptrace   tcptrace -n -q
+set -eu
+
+cd "$(dirname "$0")/.."
+dir=${BENCH_DIR:-/tmp/connscope-bench}
+runs=${RUNS:-3}
+ext_runs=${EXT_RUNS:-2}
+scenarios="bench_short bench_short_tenth bench_keepalive"
+
+[ -x /usr/bin/time ] || { echo "bench.sh: /usr/bin/time missing (apt-get install time)" >&2; exit 2; }
+mkdir -p "$dir"
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+trap 'exit 130' INT TERM
+go build -o "$bin/connscope" ./cmd/connscope
+go build -o "$bin/benchtool" ./internal/benchtool/cmd/benchtool
+
+gen=0
+if [ "${1:-}" = "-gen" ]; then
+	gen=1
+	shift
+fi
+
+# generate NAME: run the lab scenario and leave an uncompressed $dir/NAME.pcap.
+generate() {
+	echo "== generating $1 (scripts/lab.sh, wrk in network namespaces)"
+	# The lab re-counts the capture with tshark afterwards; on a loaded
+	# machine that check may fail or be killed, which does not make the
+	# capture unusable.
+	scripts/lab.sh -out "$dir" "$1" || echo "bench.sh: lab reported a failure for $1 (capture kept if written)" >&2
+	[ -f "$dir/$1.pcap.gz" ] || { echo "bench.sh: $1 produced no capture" >&2; exit 1; }
+	gunzip -c "$dir/$1.pcap.gz" >"$dir/$1.pcap.tmp" && mv "$dir/$1.pcap.tmp" "$dir/$1.pcap"
+	rm -f "$dir/$1.pcap.gz"
+}
+
+if [ $# -eq 0 ]; then
+	for s in $scenarios; do
+		if [ $gen -eq 1 ] || [ ! -f "$dir/$s.pcap" ]; then
+			generate "$s"
+		fi
+		set -- "$@" "$dir/$s.pcap"
+	done
+fi
+
+# measure LABEL N CMD...: run CMD N times; print "LABEL best_wall worst_wall cpu_of_best max_rss_kb".
+measure() {
+	label=$1 n=$2
+	shift 2
+	i=0
+	: >"$bin/m"
+	while [ $i -lt "$n" ]; do
+		/usr/bin/time -v -o "$bin/t" "$@" >/dev/null 2>"$bin/err" || {
+			echo "bench.sh: $label failed:" >&2
+			tail -3 "$bin/err" >&2
+			return 1
+		}
+		awk -F': ' '
+			/Elapsed \(wall clock\)/ { n = split($2, a, ":"); w = 0; for (k = 1; k <= n; k++) w = w * 60 + a[k] }
+			/User time/ { u = $2 } /System time/ { s = $2 } /Maximum resident/ { r = $2 }
+			END { printf "%.3f %.3f %d\n", w, u + s, r }' "$bin/t" >>"$bin/m"
+		i=$((i + 1))
+	done
+	sort -n "$bin/m" | awk -v l="$label" '
+		NR == 1 { best = $1; cpu = $2 } { worst = $1; if ($3 > rss) rss = $3 }
+		END { printf "%s %.3f %.3f %.3f %d\n", l, best, worst, cpu, rss }'
+}
+
+for f in "$@"; do
+	size=$(stat -c %s "$f")
+	pk=$("$bin/benchtool" floor "$f" | sed -n 's/^packets=\([0-9]*\) .*/\1/p')
+	echo
+	echo "== $(basename "$f"): $pk packets, $(awk -v s="$size" 'BEGIN { printf "%.1f", s / 1e6 }') MB"
+	res="$bin/res"
+	: >"$res"
+	measure floor "$runs" "$bin/benchtool" floor "$f" >>"$res"
+	measure connscope "$runs" "$bin/connscope" analyze --format json "$f" >>"$res"
+	if command -v tshark >/dev/null 2>&1; then
+		measure tshark "$ext_runs" tshark -n -q -r "$f" -z conv,tcp -z http,tree >>"$res" || true
+	fi
+	if command -v tcptrace >/dev/null 2>&1; then
+		measure tcptrace "$ext_runs" tcptrace -n -q "$f" >>"$res" || true
+	fi
+	awk -v pk="$pk" -v size="$size" '
+		{ tool[NR] = $1; best[$1] = $2; worst[$1] = $3; cpu[$1] = $4; rss[$1] = $5 }
+		END {
+			printf "%-10s %9s %9s %8s %12s %9s %10s\n", "tool", "wall_s", "spread", "cpu_s", "packets/s", "MB/s", "rss_MB"
+			for (i = 1; i <= NR; i++) {
+				t = tool[i]
+				printf "%-10s %9.3f %8.0f%% %8.3f %12.0f %9.1f %10.1f\n", t, best[t], 100 * (worst[t] - best[t]) / best[t],
+					cpu[t], pk / best[t], size / 1e6 / best[t], rss[t] / 1024
+			}
+			c = "connscope"
+			printf "connscope speed: %.2f of the floor", best["floor"] / best[c]
+			if ("tshark" in best) printf ", %.1fx tshark", best["tshark"] / best[c]
+			if ("tcptrace" in best) printf ", %.1fx tcptrace", best["tcptrace"] / best[c]
+			printf "\nconnscope peak RSS: %.1f MB", rss[c] / 1024
+			if ("tshark" in rss) printf " = 1/%.1f of tshark", rss["tshark"] / rss[c]
+			if ("tcptrace" in rss) printf ", 1/%.1f of tcptrace", rss["tcptrace"] / rss[c]
+			printf "\n"
+		}' "$res"
+	cp "$res" "$bin/res.$(basename "$f")"
+done
+
+# Memory growth: bench_short is ten times longer than bench_short_tenth at
+# the same concurrency.
+a="$bin/res.bench_short_tenth.pcap" b="$bin/res.bench_short.pcap"
+if [ -f "$a" ] && [ -f "$b" ]; then
+	echo
+	awk 'FILENAME == ARGV[1] && $1 == "connscope" { x = $5 } FILENAME == ARGV[2] && $1 == "connscope" { y = $5 }
+		END { printf "connscope RSS, capture 10x longer at the same concurrency: %.1f MB -> %.1f MB (%+.0f%%)\n", x / 1024, y / 1024, 100 * (y - x) / x }' "$a" "$b"
+fi
