@@ -2,6 +2,8 @@ package pipeline_test
 
 import (
 	"bytes"
+	"compress/gzip"
+	"io"
 	"context"
 	"flag"
 	"os"
@@ -78,13 +80,17 @@ func TestGolden(t *testing.T) {
 			}
 			reporttest.Validate(t, got)
 			golden := goldenName(path)
+			if len(got) > bigGolden {
+				// Large reports are kept gzip-compressed.
+				golden += ".gz"
+			}
 			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
+				if err := writeGolden(golden, got); err != nil {
 					t.Fatal(err)
 				}
 				return
 			}
-			want, err := os.ReadFile(golden)
+			want, err := readGolden(golden)
 			if err != nil {
 				t.Fatalf("missing golden (run with -update): %v", err)
 			}
@@ -93,4 +99,35 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bigGolden is the report size above which a golden file is stored
+// gzip-compressed.
+const bigGolden = 1 << 20
+
+func writeGolden(path string, data []byte) error {
+	if !strings.HasSuffix(path, ".gz") {
+		return os.WriteFile(path, data, 0o644)
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if _, err := zw.Write(data); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+func readGolden(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil || !strings.HasSuffix(path, ".gz") {
+		return data, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }
