@@ -1,18 +1,10 @@
 package rtt_test
 
 import (
-	"context"
-	"os"
-	"path/filepath"
-	"sort"
 	"testing"
 
-	"connscope/analysis"
-	"connscope/analysis/peers"
 	"connscope/analysis/rtt"
-	"connscope/capture"
-	"connscope/internal/pipeline"
-	"connscope/report"
+	"connscope/internal/pipeline/pipelinetest"
 )
 
 // TestCaptures: every connection with a complete handshake gets RTT
@@ -29,9 +21,9 @@ func TestCaptures(t *testing.T) {
 		"lossy_download_server.pcap.gz":     20000,
 		"h2c_hol.pcap.gz":                   20000,
 	}
-	for _, name := range allCaptures(t) {
+	for _, name := range pipelinetest.Captures(t) {
 		t.Run(name, func(t *testing.T) {
-			rep := runCapture(t, name, rtt.Factory())
+			rep := pipelinetest.Run(t, name, rtt.Factory())
 			for _, c := range rep.Connections {
 				r := c.TCP.RTTUS
 				if !c.Handshake.Complete {
@@ -59,53 +51,4 @@ func TestCaptures(t *testing.T) {
 			}
 		})
 	}
-}
-
-// runCapture runs the pipeline with the peer table and the given analysers
-// on one committed lab capture (client-side vantage, veth, no delay or loss;
-// testdata/pcaps/README.md). It skips when the file is absent.
-func runCapture(t *testing.T, name string, fs ...analysis.Factory) *report.Report {
-	t.Helper()
-	path := filepath.Join("..", "..", "testdata", "pcaps", name)
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("capture %s not present: %v", name, err)
-	}
-	src, err := capture.OpenFiles([]string{path}, capture.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	cfg := pipeline.DefaultConfig()
-	cfg.Analyzers = append([]analysis.Factory{peers.Factory()}, fs...)
-	rep, err := pipeline.Run(context.Background(), src, cfg)
-	if err != nil {
-		t.Fatalf("run %s: %v", name, err)
-	}
-	return rep
-}
-
-// kinds counts the findings of rep by "kind/severity".
-func kinds(rep *report.Report) map[string]int {
-	m := map[string]int{}
-	for _, f := range rep.Findings {
-		m[f.Kind+"/"+f.Severity]++
-	}
-	return m
-}
-
-// allCaptures lists the committed captures.
-func allCaptures(t *testing.T) []string {
-	t.Helper()
-	var out []string
-	for _, pat := range []string{"*.pcap", "*.pcap.gz", "*.pcapng", "*.pcapng.gz"} {
-		m, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", pat))
-		for _, p := range m {
-			out = append(out, filepath.Base(p))
-		}
-	}
-	sort.Strings(out)
-	if len(out) == 0 {
-		t.Skip("no captures in testdata/pcaps")
-	}
-	return out
 }

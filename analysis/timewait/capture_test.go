@@ -1,18 +1,10 @@
 package timewait_test
 
 import (
-	"context"
-	"os"
-	"path/filepath"
-	"sort"
 	"testing"
 
-	"connscope/analysis"
-	"connscope/analysis/peers"
 	"connscope/analysis/timewait"
-	"connscope/capture"
-	"connscope/internal/pipeline"
-	"connscope/report"
+	"connscope/internal/pipeline/pipelinetest"
 )
 
 // TestCaptures: port_churn (3000 connections from a 300-port range, client
@@ -20,8 +12,8 @@ import (
 // server closes first or that open few connections must show none.
 func TestCaptures(t *testing.T) {
 	t.Run("port_churn", func(t *testing.T) {
-		rep := runCapture(t, "port_churn.pcap.gz", timewait.Factory())
-		got := kinds(rep)
+		rep := pipelinetest.Run(t, "port_churn.pcap.gz", timewait.Factory())
+		got := pipelinetest.Kinds(rep)
 		for _, k := range []string{"tcp_time_wait_churn/error", "tcp_port_exhaustion_risk/error", "tcp_time_wait_reuse/warning"} {
 			if got[k] != 1 {
 				t.Fatalf("%s: got %v", k, got)
@@ -46,58 +38,9 @@ func TestCaptures(t *testing.T) {
 	})
 	for _, name := range []string{"ab_close.pcap", "ab_keepalive.pcap", "curl_http10.pcap", "parallel6.pcap.gz", "wrk_short.pcap.gz", "idle_close_race.pcap", "refused.pcap"} {
 		t.Run(name+": no finding", func(t *testing.T) {
-			if rep := runCapture(t, name, timewait.Factory()); len(rep.Findings) != 0 {
-				t.Fatalf("got %v", kinds(rep))
+			if rep := pipelinetest.Run(t, name, timewait.Factory()); len(rep.Findings) != 0 {
+				t.Fatalf("got %v", pipelinetest.Kinds(rep))
 			}
 		})
 	}
-}
-
-// runCapture runs the pipeline with the peer table and the given analysers
-// on one committed lab capture (client-side vantage, veth, no delay or loss;
-// testdata/pcaps/README.md). It skips when the file is absent.
-func runCapture(t *testing.T, name string, fs ...analysis.Factory) *report.Report {
-	t.Helper()
-	path := filepath.Join("..", "..", "testdata", "pcaps", name)
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("capture %s not present: %v", name, err)
-	}
-	src, err := capture.OpenFiles([]string{path}, capture.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	cfg := pipeline.DefaultConfig()
-	cfg.Analyzers = append([]analysis.Factory{peers.Factory()}, fs...)
-	rep, err := pipeline.Run(context.Background(), src, cfg)
-	if err != nil {
-		t.Fatalf("run %s: %v", name, err)
-	}
-	return rep
-}
-
-// kinds counts the findings of rep by "kind/severity".
-func kinds(rep *report.Report) map[string]int {
-	m := map[string]int{}
-	for _, f := range rep.Findings {
-		m[f.Kind+"/"+f.Severity]++
-	}
-	return m
-}
-
-// allCaptures lists the committed captures.
-func allCaptures(t *testing.T) []string {
-	t.Helper()
-	var out []string
-	for _, pat := range []string{"*.pcap", "*.pcap.gz", "*.pcapng", "*.pcapng.gz"} {
-		m, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", pat))
-		for _, p := range m {
-			out = append(out, filepath.Base(p))
-		}
-	}
-	sort.Strings(out)
-	if len(out) == 0 {
-		t.Skip("no captures in testdata/pcaps")
-	}
-	return out
 }

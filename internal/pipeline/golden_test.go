@@ -3,9 +3,9 @@ package pipeline_test
 import (
 	"bytes"
 	"compress/gzip"
-	"io"
 	"context"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
