@@ -14,36 +14,8 @@ import (
 	"time"
 
 	"connscope/capture"
+	"connscope/internal/corpus"
 )
-
-// corpusDir locates the third-party capture corpus: $CONNSCOPE_CORPUS, or
-// ../shared/corpus relative to the repository root. It skips the test when
-// the corpus is absent.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("CONNSCOPE_CORPUS"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root not found")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(c, "MANIFEST.tsv")); err != nil {
-		t.Skip("capture corpus not present")
-	}
-	return c
-}
 
 type manifestRow struct {
 	file, linkType string
@@ -128,7 +100,7 @@ const corpusFileTimeLimit = 20 * time.Second
 //   - where the file read cleanly (no read error, no truncation), the record
 //     count equals the manifest's capinfos packet count.
 func TestCorpus(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Dir(t)
 	rows := readManifest(t, dir)
 	refuse := expectedRefusals(t, dir)
 	var opened, refused, readErrors int
@@ -225,7 +197,7 @@ func blockCounts(t *testing.T, path string) map[string]int {
 // number of Interface Description Blocks, over all sections. Both byte
 // orders are covered.
 func TestCorpusPcapngGenerator(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Dir(t)
 	var checked int
 	for _, row := range readManifest(t, dir) {
 		if !strings.HasPrefix(row.file, "pcapng-test-generator/") || !strings.HasSuffix(row.file, ".pcapng") {

@@ -3,48 +3,19 @@ package reassembly
 import (
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"connscope/capture"
+	"connscope/internal/corpus"
 )
-
-// corpusDir locates the third-party capture corpus: $CONNSCOPE_CORPUS, or
-// ../shared/corpus relative to the repository root. It skips the test when
-// the corpus is absent.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("CONNSCOPE_CORPUS"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root not found")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(c); err != nil {
-		t.Skip("capture corpus not present")
-	}
-	return c
-}
 
 // TestCorpus runs real third-party TCP captures through the tracker and
 // checks the invariants that must hold on any input; with -v it logs one
 // line per connection.
 func TestCorpus(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Dir(t)
 	var files []string
 	for _, pat := range []string{"zeek/traces/tcp/*", "zeek/traces/http/*", "zeek/traces/*.pcap", "arkime/*.pcap"} {
 		m, _ := filepath.Glob(filepath.Join(dir, pat))

@@ -15,39 +15,11 @@ import (
 	"time"
 
 	"connscope/capture"
+	"connscope/internal/corpus"
 	"connscope/internal/pipeline"
 	"connscope/report"
 	"connscope/report/reporttest"
 )
-
-// corpusRoot locates the third-party capture corpus: $CONNSCOPE_CORPUS,
-// or ../shared/corpus relative to the repository root. It skips the test
-// when the corpus is absent.
-func corpusRoot(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("CONNSCOPE_CORPUS"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root not found")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(c, "MANIFEST.tsv")); err != nil {
-		t.Skip("capture corpus not present")
-	}
-	return c
-}
 
 // corpusCaptures returns the capture rows of MANIFEST.tsv (link_type not
 // "-"): path and link type.
@@ -134,7 +106,7 @@ const corpusRunLimit = 60 * time.Second
 // naming the file for every capture that is refused. It logs the totals
 // recorded in docs/CORPUS.md.
 func TestCorpusSweep(t *testing.T) {
-	dir := corpusRoot(t)
+	dir := corpus.Dir(t)
 	rows := corpusCaptures(t, dir)
 	var opened, refused, readErrs, panics, hangs int
 	var packets uint64
@@ -357,7 +329,7 @@ const zeekAgreementFloor = 0.80
 // disagreement (docs/CORPUS.md explains them) and asserts the agreement
 // rate stays above zeekAgreementFloor.
 func TestCorpusZeekAgreement(t *testing.T) {
-	dir := corpusRoot(t)
+	dir := corpus.Dir(t)
 	pairs := zeekBaselines(t, dir)
 	if len(pairs) == 0 {
 		t.Skip("no Zeek conn.log baselines")

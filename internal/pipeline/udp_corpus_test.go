@@ -11,23 +11,10 @@ import (
 	"testing"
 
 	"connscope/capture"
+	"connscope/internal/corpus"
 	"connscope/internal/pipeline"
 	"connscope/report"
 )
-
-// corpusDir locates the third-party capture corpus (../shared/corpus from
-// the repository root, or $CONNSCOPE_CORPUS); the test skips without it.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("CONNSCOPE_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
-		t.Skipf("capture corpus not found at %s", dir)
-	}
-	return dir
-}
 
 // quicCorpus lists the corpus captures whose manifest row mentions QUIC,
 // each with the Zeek quic.log baselines it references.
@@ -131,7 +118,7 @@ func runFile(t *testing.T, path string) *report.Report {
 // anomalies only) and compares version, SNI and first ALPN with Zeek's
 // quic.log where a baseline exists.
 func TestQUICCorpus(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Dir(t)
 	files := quicCorpus(t, dir)
 	names := make([]string, 0, len(files))
 	for f := range files {

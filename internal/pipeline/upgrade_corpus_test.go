@@ -11,23 +11,10 @@ import (
 	"testing"
 
 	"connscope/capture"
+	"connscope/internal/corpus"
 	"connscope/internal/pipeline"
 	"connscope/report"
 )
-
-// upgradeCorpusDir locates the third-party corpus ($CONNSCOPE_CORPUS, else
-// ../shared/corpus from the repository root); the tests skip without it.
-func upgradeCorpusDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("CONNSCOPE_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.tsv")); err != nil {
-		t.Skipf("capture corpus not found at %s", dir)
-	}
-	return dir
-}
 
 func runCorpusFile(t *testing.T, path string) *report.Report {
 	t.Helper()
@@ -46,7 +33,7 @@ var upgradeCorpusRE = regexp.MustCompile(`(?i)websocket|http2|h2c|tls|ssl|alpn|h
 // mentions WebSocket, HTTP/2 or TLS (up to 20 MB) through the pipeline and
 // checks the decoders' records for internal consistency.
 func TestUpgradeCorpusNoPanic(t *testing.T) {
-	dir := upgradeCorpusDir(t)
+	dir := corpus.Dir(t)
 	f, err := os.Open(filepath.Join(dir, "MANIFEST.tsv"))
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +110,7 @@ func zeekRows(t *testing.T, path string) []map[string]string {
 // TestWebSocketZeekBaselines compares the number of WebSocket sessions with
 // the rows of Zeek's websocket.log for the same trace.
 func TestWebSocketZeekBaselines(t *testing.T) {
-	dir := upgradeCorpusDir(t)
+	dir := corpus.Dir(t)
 	tests := []struct{ trace, baseline string }{
 		{"zeek/traces/http/websocket.pcap", "scripts.base.protocols.http.101-switching-protocols"},
 		{"zeek/traces/websocket/broker-websocket.pcap", "scripts.base.protocols.websocket.broker-websocket"},
@@ -166,7 +153,7 @@ func TestWebSocketZeekBaselines(t *testing.T) {
 // wstunnel-https's from TLS carried inside WebSocket messages, which is not
 // decoded.)
 func TestTLSZeekBaselines(t *testing.T) {
-	dir := upgradeCorpusDir(t)
+	dir := corpus.Dir(t)
 	versions := map[string]string{"TLSv10": "TLS 1.0", "TLSv11": "TLS 1.1", "TLSv12": "TLS 1.2", "TLSv13": "TLS 1.3"}
 	tests := []struct{ trace, baseline string }{
 		{"zeek/traces/tls/tls-fragmented-handshake.pcap.gz", "scripts.base.protocols.ssl.fragment"},
