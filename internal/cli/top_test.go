@@ -209,7 +209,7 @@ func TestTopTmux(t *testing.T) {
 	})
 	const session = "connscope_top"
 	var out string
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		// remain-on-exit (from conf) keeps the pane after the process
 		// ends so its exit status can be read.
 		if out, err = tm("new-session", "-d", "-s", session, "-x", "150", "-y", "40",
@@ -226,7 +226,7 @@ func TestTopTmux(t *testing.T) {
 		return out
 	}
 	var screen string
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		screen = capture()
 		if strings.Contains(screen, "192.0.2.2:8080") && strings.Contains(screen, "[done]") {
@@ -245,7 +245,7 @@ func TestTopTmux(t *testing.T) {
 	if out, err := tm("send-keys", "-t", session, "q"); err != nil {
 		t.Fatalf("tmux send-keys: %v\n%s", err, out)
 	}
-	deadline = time.Now().Add(10 * time.Second)
+	deadline = time.Now().Add(30 * time.Second)
 	for {
 		out, err := tm("display-message", "-p", "-t", session, "#{pane_dead} #{pane_dead_status}")
 		if err != nil {
