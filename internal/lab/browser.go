@@ -11,11 +11,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -174,22 +171,7 @@ func helperBrowserNginx(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cf := filepath.Join(d, "nginx.conf")
-	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
-		return fmt.Errorf("browser-nginx: %w", err)
-	}
-	cmd := exec.Command("nginx", "-p", d, "-e", filepath.Join(d, "error.log"), "-c", cf)
-	cmd.Stdout, cmd.Stderr = out, os.Stderr
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("browser-nginx: %w", err)
-	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	go func() {
-		<-sig
-		_ = cmd.Process.Signal(syscall.SIGQUIT)
-	}()
-	return cmd.Wait()
+	return runNginx("browser-nginx", d, conf, out)
 }
 
 // browserNginxConfig is NginxConfig with the CSS, JavaScript, PNG and icon

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // NginxOptions are the knobs a scenario may change in the generated nginx
@@ -140,4 +144,26 @@ func (e *Env) StartNginx(ctx context.Context, o NginxOptions) (*Proc, error) {
 		return nil, fmt.Errorf("%w; nginx error.log: %s", err, strings.TrimSpace(string(log)))
 	}
 	return p, nil
+}
+
+// runNginx writes conf into prefix directory d and runs nginx in the
+// foreground until it exits; SIGINT or SIGTERM make it quit gracefully
+// (SIGQUIT). name prefixes errors.
+func runNginx(name, d, conf string, out io.Writer) error {
+	cf := filepath.Join(d, "nginx.conf")
+	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	cmd := exec.Command("nginx", "-p", d, "-e", filepath.Join(d, "error.log"), "-c", cf)
+	cmd.Stdout, cmd.Stderr = out, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-sig
+		_ = cmd.Process.Signal(syscall.SIGQUIT)
+	}()
+	return cmd.Wait()
 }

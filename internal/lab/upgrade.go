@@ -14,10 +14,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -302,20 +300,5 @@ func helperTLSNginx(fs *flag.FlagSet, args []string, out io.Writer) error {
 	conf := NginxConfig(d, ServerAddr(ServerPort)+" ssl http2", NginxOptions{})
 	conf = strings.Replace(conf, "    root ", "    ssl_certificate "+crt+";\n    ssl_certificate_key "+key+
 		";\n    ssl_protocols TLSv1.2 TLSv1.3;\n    root ", 1)
-	cf := filepath.Join(d, "nginx.conf")
-	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
-		return fmt.Errorf("tls-nginx: %w", err)
-	}
-	cmd := exec.Command("nginx", "-p", d, "-e", filepath.Join(d, "error.log"), "-c", cf)
-	cmd.Stdout, cmd.Stderr = out, os.Stderr
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("tls-nginx: %w", err)
-	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	go func() {
-		<-sig
-		_ = cmd.Process.Signal(syscall.SIGQUIT)
-	}()
-	return cmd.Wait()
+	return runNginx("tls-nginx", d, conf, out)
 }
