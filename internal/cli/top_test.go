@@ -184,7 +184,7 @@ func TestTopTmux(t *testing.T) {
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "tmux.sock")
 	conf := filepath.Join(dir, "tmux.conf")
-	if err := os.WriteFile(conf, []byte("set-option -g remain-on-exit on\n"), 0o644); err != nil {
+	if err := os.WriteFile(conf, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tm := func(args ...string) (string, error) {
@@ -208,12 +208,17 @@ func TestTopTmux(t *testing.T) {
 		}
 	})
 	const session = "connscope_top"
+	// A shell in the pane runs top and records its exit status and stderr
+	// in files: tmux can mark a pane dead when its terminal closes, before
+	// it has reaped the process, so its pane_dead_status is not reliable.
+	status := filepath.Join(dir, "status")
+	stderr := filepath.Join(dir, "stderr")
+	script := fmt.Sprintf("%s top -r %s 2>%s; echo $? >%s.tmp && mv %s.tmp %s",
+		shellQuote(bin), shellQuote(pcap), shellQuote(stderr), shellQuote(status), shellQuote(status), shellQuote(status))
 	var out string
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		// remain-on-exit (from conf) keeps the pane after the process
-		// ends so its exit status can be read.
 		if out, err = tm("new-session", "-d", "-s", session, "-x", "150", "-y", "40",
-			"env", "TERM=xterm-256color", bin, "top", "-r", pcap); err == nil {
+			"env", "TERM=xterm-256color", "sh", "-c", script); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -247,28 +252,25 @@ func TestTopTmux(t *testing.T) {
 	}
 	deadline = time.Now().Add(30 * time.Second)
 	for {
-		out, err := tm("display-message", "-p", "-t", session, "#{pane_dead} #{pane_dead_status}")
-		if err != nil {
-			t.Fatalf("tmux display-message: %v\n%s", err, out)
-		}
-		if f := strings.Fields(out); len(f) >= 1 && f[0] == "1" {
-			if len(f) < 2 && !time.Now().After(deadline) {
-				// tmux can mark the pane dead a moment before it has
-				// recorded the exit status: ask again.
-				time.Sleep(50 * time.Millisecond)
-				continue
+		b, err := os.ReadFile(status)
+		if err == nil {
+			if code := strings.TrimSpace(string(b)); code != "0" {
+				errText, _ := os.ReadFile(stderr)
+				t.Errorf("top exited with status %s, want 0; stderr:\n%s\npane:\n%s", code, errText, capture())
 			}
-			if len(f) < 2 || f[1] != "0" {
-				sig, _ := tm("display-message", "-p", "-t", session, "#{pane_dead_signal}")
-				t.Errorf("top exited with status %q (signal %q), want 0", strings.TrimSpace(out), strings.TrimSpace(sig))
-			}
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("top still running after q; pane:\n%s", capture())
+			errText, _ := os.ReadFile(stderr)
+			t.Fatalf("top still running 30s after q; stderr:\n%s\npane:\n%s", errText, capture())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// shellQuote quotes s for sh -c.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // TestTopLive captures on the loopback interface while the test makes HTTP
