@@ -10,7 +10,8 @@
 # shared machine keeps its other cores). A crasher is written by Go to
 # <package>/testdata/fuzz/<Target>/<hash>; after fixing the bug, keep that
 # file: it is then a regression seed run by every `go test`. The summary
-# gives the CPU time each target used (user + system).
+# gives the CPU time each target used (user + system). FUZZ_LOGDIR keeps
+# each target's full output as <dir>/<package>-<Target>.log.
 set -u
 
 cd "$(dirname "$0")/.."
@@ -58,6 +59,9 @@ while read -r pkg name; do
 		fi
 	fi
 	grep -E '^fuzz: elapsed' "$log" | tail -n 1
+	if [ -n "${FUZZ_LOGDIR:-}" ]; then
+		mkdir -p "$FUZZ_LOGDIR" && cp "$log" "$FUZZ_LOGDIR/$(basename "$pkg")-$name.log"
+	fi
 	cpu="$(awk '{printf "%.2f", ($1+$2)/60}' "$log.time" 2>/dev/null)"
 	new="$(comm -13 <(echo "$before") <(ls "$dir" 2>/dev/null | sort) | tr '\n' ' ')"
 	summary="$summary$(printf '%-22s %-5s %5s CPU-min  %s' "$name" "$result" "$cpu" "${new:+new crashers: $new}")\n"
