@@ -232,6 +232,7 @@ type connState struct {
 type Analyzer struct {
 	cfg     Config
 	conns   map[flow.ConnID]*connState
+	free    analysis.FreeList[connState]
 	pending []report.Finding
 }
 
@@ -245,14 +246,16 @@ func (a *Analyzer) Name() string { return Name }
 
 // ConnOpened implements analysis.ConnHandler.
 func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
-	a.conns[c.ID] = &connState{info: c}
+	cs := a.free.Get()
+	cs.info = c
+	a.conns[c.ID] = cs
 }
 
 // Segment implements analysis.SegmentHandler.
 func (a *Analyzer) Segment(s *analysis.Segment) {
 	cs := a.conns[s.Conn.ID]
 	if cs == nil {
-		cs = &connState{info: s.Conn}
+		cs = a.free.Get()
 		a.conns[s.Conn.ID] = cs
 	}
 	cs.info = s.Conn
@@ -538,6 +541,7 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 	}
 	cs.info = c.Conn
 	a.conclude(cs, c.End)
+	a.free.Put(cs)
 }
 
 // Finish implements analysis.Analyzer: it emits the findings of closed
@@ -598,8 +602,7 @@ func (a *Analyzer) retransFinding(cs *connState, id uint32) (report.Finding, boo
 	var bytes int64
 	var first flow.Time
 	var rtoWait, maxGap time.Duration
-	perDir := map[string]any{}
-	var ev = map[string]any{}
+	var perDirN [2]int
 	sum := struct{ up, down, crossed, ackLost, ooo, dup, ka, probes int }{}
 	var capGap int64
 	var dirs []string
@@ -618,7 +621,7 @@ func (a *Analyzer) retransFinding(cs *connState, id uint32) (report.Finding, boo
 		}
 		rtoWait += ds.rtoWait
 		maxGap = max(maxGap, ds.maxRTOGap)
-		perDir[dirName(d)] = n
+		perDirN[d] = n
 		if n > 0 {
 			dirs = append(dirs, sideName(d)+"→"+sideName(d.Reverse()))
 		}
@@ -635,6 +638,8 @@ func (a *Analyzer) retransFinding(cs *connState, id uint32) (report.Finding, boo
 	if total == 0 {
 		return report.Finding{}, false
 	}
+	perDir := map[string]any{dirName(0): perDirN[0], dirName(1): perDirN[1]}
+	ev := map[string]any{}
 	cls := map[string]any{}
 	var parts []string
 	for c, name := range classes {

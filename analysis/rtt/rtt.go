@@ -68,6 +68,7 @@ type connState struct {
 // Analyzer collects RTT samples per connection.
 type Analyzer struct {
 	conns map[flow.ConnID]*connState
+	free  analysis.FreeList[connState]
 	done  map[flow.ConnID]*report.RTT
 }
 
@@ -81,14 +82,16 @@ func (a *Analyzer) Name() string { return Name }
 
 // ConnOpened implements analysis.ConnHandler.
 func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
-	a.conns[c.ID] = &connState{tr: Tracker{conn: c}}
+	cs := a.free.Get()
+	cs.tr.conn = c
+	a.conns[c.ID] = cs
 }
 
 // Segment implements analysis.SegmentHandler.
 func (a *Analyzer) Segment(s *analysis.Segment) {
 	cs := a.conns[s.Conn.ID]
 	if cs == nil {
-		cs = &connState{}
+		cs = a.free.Get()
 		a.conns[s.Conn.ID] = cs
 	}
 	smp, ok := cs.tr.Observe(s)
@@ -122,6 +125,7 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 	if st := cs.stats(); st != nil {
 		a.done[c.Conn.ID] = st
 	}
+	a.free.Put(cs)
 }
 
 // ReportConn implements analysis.ConnReporter.

@@ -172,6 +172,7 @@ type connState struct {
 type Analyzer struct {
 	cfg     Config
 	conns   map[flow.ConnID]*connState
+	free    analysis.FreeList[connState]
 	pending []report.Finding
 }
 
@@ -184,13 +185,17 @@ func New(cfg Config) *Analyzer {
 func (a *Analyzer) Name() string { return Name }
 
 // ConnOpened implements analysis.ConnHandler.
-func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) { a.conns[c.ID] = &connState{info: c} }
+func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
+	cs := a.free.Get()
+	cs.info = c
+	a.conns[c.ID] = cs
+}
 
 // Segment implements analysis.SegmentHandler.
 func (a *Analyzer) Segment(s *analysis.Segment) {
 	cs := a.conns[s.Conn.ID]
 	if cs == nil {
-		cs = &connState{info: s.Conn}
+		cs = a.free.Get()
 		a.conns[s.Conn.ID] = cs
 	}
 	cs.info = s.Conn
@@ -495,6 +500,7 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 	if cs != nil {
 		cs.info = c.Conn
 		a.conclude(cs)
+		a.free.Put(cs)
 	}
 }
 

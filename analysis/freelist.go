@@ -1,0 +1,42 @@
+package analysis
+
+// FreeListCap is the most released states a FreeList keeps for reuse: a
+// burst of closes does not keep its peak allocation alive afterwards.
+const FreeListCap = 1024
+
+// FreeList recycles an analyser's per-connection states. A capture of
+// short connections opens and closes tens of thousands of them per second;
+// reusing the struct of a closed connection instead of allocating a new one
+// takes that churn off the garbage collector. Put zeroes the state, so a
+// reused one is indistinguishable from a new one. The zero value is ready.
+//
+// Whoever calls Put must hold the only reference to x: nothing (a
+// finding, a map, another state) may point into it afterwards. Fields that
+// are slices or maps are dropped by the zeroing, not cleared, so data
+// already handed out through them stays intact.
+type FreeList[T any] struct {
+	free []*T
+}
+
+// Get returns a zeroed state, reused when one is free.
+func (l *FreeList[T]) Get() *T {
+	if n := len(l.free); n > 0 {
+		x := l.free[n-1]
+		l.free[n-1] = nil
+		l.free = l.free[:n-1]
+		return x
+	}
+	return new(T)
+}
+
+// Put zeroes x and keeps it for a later Get (up to FreeListCap states).
+func (l *FreeList[T]) Put(x *T) {
+	if x == nil {
+		return
+	}
+	var zero T
+	*x = zero
+	if len(l.free) < FreeListCap {
+		l.free = append(l.free, x)
+	}
+}
