@@ -83,12 +83,31 @@ type Conn struct {
 // NewConn returns a Conn reporting to h. Zero fields of lim take their
 // defaults.
 func NewConn(h Handler, lim Limits) *Conn {
-	c := &Conn{h: h, lim: lim.WithDefaults()}
+	c := &Conn{}
+	c.Reset(h, lim)
+	return c
+}
+
+// resetKeep is the largest parser buffer capacity Reset keeps for reuse; a
+// parser that grew beyond it (a long header block) starts empty again.
+const resetKeep = 4 << 10
+
+// Reset makes c a new Conn reporting to h, as NewConn would, for a caller
+// that recycles Conns of closed connections. It keeps the parsers' small
+// buffers, so a recycled Conn usually parses without allocating them again.
+// Nothing c handed out (messages, exchanges) is touched.
+func (c *Conn) Reset(h Handler, lim Limits) {
+	par := c.par
+	*c = Conn{h: h, lim: lim.WithDefaults()}
+	for i := range par {
+		if par[i].Buffered() <= resetKeep && cap(par[i].fields) <= resetKeep/16 && cap(par[i].fold) <= resetKeep {
+			c.par[i] = par[i]
+		}
+	}
 	c.side[0] = connSide{c: c, d: ClientToServer}
 	c.side[1] = connSide{c: c, d: ServerToClient}
 	c.par[0].Reset(true, &c.side[0], c.lim)
 	c.par[1].Reset(false, &c.side[1], c.lim)
-	return c
 }
 
 // IsHTTP reports whether the connection carries HTTP/1.x: its first client

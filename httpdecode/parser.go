@@ -186,8 +186,8 @@ func NewParser(request bool, h ParserHandler, lim Limits) *Parser {
 
 // Reset makes p a fresh parser with the given settings; it keeps its buffers.
 func (p *Parser) Reset(request bool, h ParserHandler, lim Limits) {
-	carry, fields, fold := p.carry[:0], p.fields[:0], p.fold[:0]
-	*p = Parser{h: h, lim: lim.WithDefaults(), request: request, carry: carry, fields: fields, fold: fold}
+	carry, fields, fold, lineEnds := p.carry[:0], p.fields[:0], p.fold[:0], p.lineEnds[:0]
+	*p = Parser{h: h, lim: lim.WithDefaults(), request: request, carry: carry, fields: fields, fold: fold, lineEnds: lineEnds}
 }
 
 // Stats returns the parser's counters.

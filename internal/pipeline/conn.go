@@ -52,7 +52,7 @@ func (s *connState) sniff(d flow.Dir, p []byte) {
 	case d == flow.ClientToServer && httpdecode.LooksLikeRequest(p),
 		d == flow.ServerToClient && httpdecode.LooksLikeResponse(p):
 		s.protocol = "http"
-		s.http = httpdecode.NewConn(s, s.run.cfg.HTTP)
+		s.http = s.run.newHTTP(s)
 	default:
 		for _, pr := range s.run.protos {
 			if pr.sniff(d, p) {

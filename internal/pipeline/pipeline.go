@@ -102,6 +102,33 @@ type run struct {
 	// store, when set (offline Run), holds the finished records until
 	// finish instead of r.rep (records.go).
 	store *recordStore
+	// httpFree holds the HTTP decoders of closed connections for reuse.
+	httpFree []*httpdecode.Conn
+}
+
+// httpFreeCap is the most closed connections' HTTP decoders kept for reuse.
+const httpFreeCap = 1024
+
+// newHTTP returns an HTTP decoder reporting to st, recycled when one is
+// free.
+func (r *run) newHTTP(st *connState) *httpdecode.Conn {
+	if n := len(r.httpFree); n > 0 {
+		c := r.httpFree[n-1]
+		r.httpFree[n-1] = nil
+		r.httpFree = r.httpFree[:n-1]
+		c.Reset(st, r.cfg.HTTP)
+		return c
+	}
+	return httpdecode.NewConn(st, r.cfg.HTTP)
+}
+
+// releaseHTTP takes the HTTP decoder of the closed connection st back for
+// reuse; st must not use it again.
+func (r *run) releaseHTTP(st *connState) {
+	if st.http != nil && len(r.httpFree) < httpFreeCap {
+		r.httpFree = append(r.httpFree, st.http)
+	}
+	st.http = nil
 }
 
 // nextID hands out connection ids for every transport in order of first
@@ -295,6 +322,7 @@ func (r *run) ConnClosed(c *reassembly.Conn) {
 	}
 	r.engine.ConnClosed(&cc)
 	rc := st.record(c)
+	r.releaseHTTP(st)
 	r.vant[rc.Vantage]++
 	r.engine.ReportConn(c.ID, &rc)
 	if r.store != nil {
