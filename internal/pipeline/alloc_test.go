@@ -105,3 +105,65 @@ func BenchmarkPipelinePackets(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "pkts/s")
 }
+
+// shortConnsCapture builds n sequential short HTTP/1.1 connections from
+// one client to one server, each carrying one request and a small
+// response before the server closes first: the shape of wrk with
+// "Connection: close" (the short-connection benchmark of
+// docs/PERFORMANCE.md). One starts every 5 ms, so the run reaches the
+// steady state where connections leave the tracker (after its close
+// linger) as fast as new ones arrive.
+func shortConnsCapture(t testing.TB, n int) []byte {
+	t.Helper()
+	w := pcapgen.New(pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
+	now := time.Unix(1700000000, 0)
+	req := []byte("GET /small.txt HTTP/1.1\r\nHost: 192.0.2.2\r\nConnection: close\r\n\r\n")
+	resp := []byte("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nConnection: close\r\n\r\nhello world\n")
+	for i := 0; i < n; i++ {
+		client := netip.AddrPortFrom(netip.MustParseAddr("192.0.2.1"), uint16(10000+i%50000))
+		c := pcapgen.NewConn(w, client, netip.MustParseAddrPort("192.0.2.2:80"), now)
+		steps := []func() error{
+			func() error { return c.Handshake(100 * time.Microsecond) },
+			func() error { return c.ClientSend(req) },
+			func() error { return c.ServerSend(resp) },
+			c.ServerFIN, c.ClientACK, c.ClientFIN, c.ServerACK,
+		}
+		for _, s := range steps {
+			c.Advance(20 * time.Microsecond)
+			if err := s(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		now = now.Add(5 * time.Millisecond)
+	}
+	return w.Bytes()
+}
+
+// BenchmarkPipelineShortConns measures a run over many short connections,
+// the report included, and reports the cost per connection.
+func BenchmarkPipelineShortConns(b *testing.B) {
+	const conns = 2000
+	data := shortConnsCapture(b, conns)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for i := 0; i < b.N; i++ {
+		src, err := capture.OpenReader("short.pcap", bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := newRun(DefaultConfig())
+		r.store = &recordStore{}
+		for {
+			p, err := src.Next()
+			if err != nil {
+				break
+			}
+			r.packet(p)
+		}
+		r.finish(src.Stats())
+		if len(r.rep.Connections) != conns {
+			b.Fatalf("%d connections, want %d", len(r.rep.Connections), conns)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*conns), "ns/conn")
+}
