@@ -8,7 +8,10 @@ const FreeListCap = 1024
 // short connections opens and closes tens of thousands of them per second;
 // reusing the struct of a closed connection instead of allocating a new one
 // takes that churn off the garbage collector. Put zeroes the state, so a
-// reused one is indistinguishable from a new one. The zero value is ready.
+// reused one is indistinguishable from a new one; a state type with a
+// Recycle method is reset by that method instead, which may keep the
+// capacity of small internal buffers (and nothing else). The zero value is
+// ready.
 //
 // Whoever calls Put must hold the only reference to x: nothing (a
 // finding, a map, another state) may point into it afterwards. Fields that
@@ -29,13 +32,21 @@ func (l *FreeList[T]) Get() *T {
 	return new(T)
 }
 
-// Put zeroes x and keeps it for a later Get (up to FreeListCap states).
+// Recycler is a state that knows how to reset itself for reuse.
+type Recycler interface{ Recycle() }
+
+// Put resets x (Recycle, or zeroing) and keeps it for a later Get (up to
+// FreeListCap states).
 func (l *FreeList[T]) Put(x *T) {
 	if x == nil {
 		return
 	}
-	var zero T
-	*x = zero
+	if r, ok := any(x).(Recycler); ok {
+		r.Recycle()
+	} else {
+		var zero T
+		*x = zero
+	}
 	if len(l.free) < FreeListCap {
 		l.free = append(l.free, x)
 	}

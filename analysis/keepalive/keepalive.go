@@ -145,6 +145,7 @@ type Analyzer struct {
 	cfg      analysis.Config
 	opt      Options
 	conns    map[flow.ConnID]*conn
+	free     analysis.FreeList[conn]
 	peers    map[h1.PeerKey]*peerState
 	disabled map[disKey]*disAgg
 	failures []*failure
@@ -212,7 +213,8 @@ func (a *Analyzer) Exchange(e *analysis.Exchange) {
 	}
 	s := a.conns[e.Conn.ID]
 	if s == nil {
-		s = &conn{info: *e.Conn, peer: h1.PeerOf(e.Conn)}
+		s = a.free.Get()
+		s.info, s.peer = *e.Conn, h1.PeerOf(e.Conn)
 		a.conns[e.Conn.ID] = s
 	}
 	s.info.ServerHalf, s.info.ClientHalf = e.Conn.ServerHalf, e.Conn.ClientHalf
@@ -308,6 +310,7 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 		return
 	}
 	delete(a.conns, c.Conn.ID)
+	defer a.free.Put(s)
 	s.info.ServerHalf, s.info.ClientHalf = c.Conn.ServerHalf, c.Conn.ClientHalf
 	a.disabledCheck(s)
 	ended := c.CloseKind == "fin" || c.CloseKind == "rst"

@@ -228,6 +228,14 @@ type connState struct {
 	dir  [2]dirState
 }
 
+// Recycle implements analysis.Recycler: a closed connection's state is
+// reused, keeping its tracker's buffers.
+func (cs *connState) Recycle() {
+	tr := cs.tr
+	tr.Reset()
+	*cs = connState{tr: tr}
+}
+
 // Analyzer is the loss and flow-control detector.
 type Analyzer struct {
 	cfg     Config

@@ -117,6 +117,14 @@ type connState struct {
 	dir  [2]dirState
 }
 
+// Recycle implements analysis.Recycler: a closed connection's state is
+// reused, keeping its tracker's buffers.
+func (cs *connState) Recycle() {
+	tr := cs.tr
+	tr.Reset()
+	*cs = connState{tr: tr}
+}
+
 // Analyzer is the Nagle stall detector.
 type Analyzer struct {
 	cfg     Config

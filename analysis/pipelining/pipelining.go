@@ -136,6 +136,7 @@ type conn struct {
 type Analyzer struct {
 	opt   Options
 	conns map[flow.ConnID]*conn
+	free  analysis.FreeList[conn]
 	out   []report.Finding
 }
 
@@ -156,7 +157,8 @@ func (a *Analyzer) ConnOpened(*analysis.ConnInfo) {}
 func (a *Analyzer) state(c *analysis.ConnInfo) *conn {
 	s := a.conns[c.ID]
 	if s == nil {
-		s = &conn{info: *c}
+		s = a.free.Get()
+		s.info = *c
 		a.conns[c.ID] = s
 	}
 	// The handshake may complete after the connection opened: refresh.
@@ -288,6 +290,7 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 	if s := a.conns[c.Conn.ID]; s != nil {
 		delete(a.conns, c.Conn.ID)
 		a.flush(s)
+		a.free.Put(s)
 	}
 }
 

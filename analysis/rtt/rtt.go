@@ -65,11 +65,20 @@ type connState struct {
 	dir [2]dirSamples
 }
 
+// Recycle implements analysis.Recycler: a closed connection's state is
+// reused, keeping its tracker's buffers.
+func (cs *connState) Recycle() {
+	tr := cs.tr
+	tr.Reset()
+	*cs = connState{tr: tr}
+}
+
 // Analyzer collects RTT samples per connection.
 type Analyzer struct {
 	conns map[flow.ConnID]*connState
 	free  analysis.FreeList[connState]
 	done  map[flow.ConnID]*report.RTT
+	all   []time.Duration // scratch for stats
 }
 
 // New returns an RTT analyser.
@@ -122,7 +131,7 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 		cs = &connState{}
 	}
 	cs.tr.conn = c.Conn
-	if st := cs.stats(); st != nil {
+	if st := cs.stats(&a.all); st != nil {
 		a.done[c.Conn.ID] = st
 	}
 	a.free.Put(cs)
@@ -141,8 +150,10 @@ func (a *Analyzer) Finish(*report.Report, analysis.Emitter) {}
 
 // stats combines the handshake sample with both directions' data samples,
 // each raised by the sender's half so that all estimate the end-to-end RTT.
-func (cs *connState) stats() *report.RTT {
-	var all []time.Duration
+// scratch is reused for the combined samples.
+func (cs *connState) stats(scratch *[]time.Duration) *report.RTT {
+	all := (*scratch)[:0]
+	defer func() { *scratch = all[:0] }()
 	var lo, hi time.Duration
 	n := 0
 	first := true

@@ -83,6 +83,23 @@ type Tracker struct {
 	dir  [2]dirState
 }
 
+// resetKeep is the largest outstanding-segment buffer (in entries) Reset
+// keeps for reuse.
+const resetKeep = 16
+
+// Reset empties t for another connection, keeping the capacity of small
+// internal buffers.
+func (t *Tracker) Reset() {
+	var keep [2][]outSeg
+	for d := range t.dir {
+		if cap(t.dir[d].out) <= resetKeep {
+			keep[d] = t.dir[d].out[:0]
+		}
+	}
+	*t = Tracker{}
+	t.dir[0].out, t.dir[1].out = keep[0], keep[1]
+}
+
 // Observe updates the tracker with one segment and returns the sample the
 // segment produced, if any. The segment is not retained.
 func (t *Tracker) Observe(s *analysis.Segment) (Sample, bool) {

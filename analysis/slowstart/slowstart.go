@@ -168,6 +168,14 @@ type connState struct {
 	hasW [2]bool
 }
 
+// Recycle implements analysis.Recycler: a closed connection's state is
+// reused, keeping its tracker's buffers.
+func (cs *connState) Recycle() {
+	tr := cs.tr
+	tr.Reset()
+	*cs = connState{tr: tr}
+}
+
 // Analyzer is the slow-start detector.
 type Analyzer struct {
 	cfg     Config

@@ -142,7 +142,7 @@ func shortConnsCapture(t testing.TB, n int) []byte {
 // BenchmarkPipelineShortConns measures a run over many short connections,
 // the report included, and reports the cost per connection.
 func BenchmarkPipelineShortConns(b *testing.B) {
-	const conns = 2000
+	const conns = 6000
 	data := shortConnsCapture(b, conns)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
