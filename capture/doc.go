@@ -34,7 +34,9 @@
 // interfaces from the network header on, as raw IP ([LiveLinkType]). Live
 // packets are decoded exactly as file records; [ErrTimeout] marks a read
 // that found no packet in time, and the kernel's drops are Stats.Dropped.
-// Only the files named live* read the wall clock.
+// Built with -tags libpcap (cgo), OpenLive goes through libpcap instead
+// (live_pcap.go), with the link type libpcap reports. Only the files named
+// live* read the wall clock.
 //
 // # Outputs
 //

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
 	"golang.org/x/net/bpf"
 )
 
@@ -162,4 +163,93 @@ func kernelProgram(user []bpf.RawInstruction, snaplen int, loopback, anyIface bo
 		return nil, fmt.Errorf("capture: filter too long (%d instructions, at most 4096)", len(prog))
 	}
 	return prog, nil
+}
+
+// maxSkippedPerNext bounds the records one Next call skips (not TCP/UDP)
+// before it returns ErrTimeout, so that a flood of other traffic cannot keep
+// Next from returning.
+const maxSkippedPerNext = 4096
+
+// errReadTimeout marks a read that found no packet in time.
+var errReadTimeout = errors.New("read timeout")
+
+// frameReader is a live capture backend: read returns the next record
+// (valid until the next call), or errReadTimeout when none arrived in
+// time.
+type frameReader interface {
+	read() ([]byte, gopacket.CaptureInfo, error)
+}
+
+// liveFrames is what every live backend shares: the options, the decoder
+// and counters of file reading, and the handling of each record read.
+type liveFrames struct {
+	iface string
+	opts  LiveOptions
+	link  layers.LinkType
+	// fs supplies the decoder and the counters shared with file reading;
+	// it has no inputs.
+	fs    *fileSource
+	index uint64
+	err   error // sticky
+}
+
+func newLiveFrames(iface string, opts LiveOptions, link layers.LinkType) liveFrames {
+	l := liveFrames{iface: iface, opts: opts, link: link, fs: newFileSource()}
+	l.fs.seeLink(link)
+	return l
+}
+
+// next reads records from r until one decodes to a TCP or UDP packet: it
+// cuts each to the snap length, hands it to opts.Dump, counts it, and
+// decodes it as the backend's link type. ErrTimeout when none arrived in
+// time or maxSkippedPerNext records were skipped.
+func (l *liveFrames) next(r frameReader) (*Packet, error) {
+	if l.err != nil {
+		return nil, l.err
+	}
+	for range maxSkippedPerNext {
+		data, ci, err := r.read()
+		if err != nil {
+			if errors.Is(err, errReadTimeout) {
+				return nil, ErrTimeout
+			}
+			l.err = fmt.Errorf("capture: read interface %q: %w", l.iface, err)
+			return nil, l.err
+		}
+		if len(data) > l.opts.Snaplen {
+			data = data[:l.opts.Snaplen]
+			ci.CaptureLength = len(data)
+		}
+		wire := max(ci.Length, len(data))
+		if l.opts.Dump != nil {
+			ci.CaptureLength, ci.Length = len(data), wire
+			if err := l.opts.Dump(ci, data); err != nil {
+				l.err = err
+				return nil, err
+			}
+		}
+		ts := ci.Timestamp.UnixNano()
+		l.index++
+		st := &l.fs.stats
+		st.Packets++
+		st.Bytes += uint64(wire)
+		if st.Packets == 1 || ts < st.First {
+			st.First = ts
+		}
+		if st.Packets == 1 || ts > st.Last {
+			st.Last = ts
+		}
+		p := &l.fs.pkt
+		*p = Packet{
+			Index:   l.index,
+			Time:    timeOf(ts),
+			WireLen: wire,
+			CapLen:  len(data),
+		}
+		if l.fs.decode(p, data, l.link) {
+			st.Decoded++
+			return p, nil
+		}
+	}
+	return nil, ErrTimeout
 }

@@ -1,3 +1,5 @@
+//go:build !libpcap
+
 package capture
 
 import (
@@ -32,11 +34,6 @@ const liveBlockSize = 1 << 20
 // liveBlockTimeout is how long the kernel keeps a partly filled block before
 // handing it to user space: the latency of a quiet link.
 const liveBlockTimeout = 20 * time.Millisecond
-
-// maxSkippedPerNext bounds the records one Next call skips (not TCP/UDP)
-// before it returns ErrTimeout, so that a flood of other traffic cannot keep
-// Next from returning.
-const maxSkippedPerNext = 4096
 
 // ifaceInfo is what OpenLive needs to know about an interface.
 type ifaceInfo struct {
@@ -131,8 +128,7 @@ func OpenLive(iface string, opts LiveOptions) (Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &liveSource{iface: iface, info: info, opts: opts, fd: -1, fs: newFileSource()}
-	s.fs.seeLink(info.linkType())
+	s := &liveSource{liveFrames: newLiveFrames(iface, opts, info.linkType()), info: info, fd: -1}
 	if !opts.Socket {
 		err = s.openRing(prog)
 	}
@@ -152,21 +148,14 @@ func isPermission(err error) bool {
 
 // liveSource is the Source over a network interface.
 type liveSource struct {
-	iface string
-	info  ifaceInfo
-	opts  LiveOptions
+	liveFrames
+	info ifaceInfo
 
-	ring *afpacket.TPacket
-	fd   int // plain socket; -1 when the ring is used
-	buf  []byte
-	oob  []byte
-
-	// fs supplies the decoder and the counters shared with file reading;
-	// it has no inputs.
-	fs      *fileSource
-	index   uint64
+	ring    *afpacket.TPacket
+	fd      int // plain socket; -1 when the ring is used
+	buf     []byte
+	oob     []byte
 	dropped uint64 // plain socket: kernel drops so far
-	err     error  // sticky
 }
 
 func (s *liveSource) openRing(prog []bpf.RawInstruction) error {
@@ -247,9 +236,6 @@ func (s *liveSource) openSocket(prog []bpf.RawInstruction) error {
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
-// errReadTimeout marks a read that found no packet in time.
-var errReadTimeout = errors.New("read timeout")
-
 // read returns the next frame (valid until the next call).
 func (s *liveSource) read() ([]byte, gopacket.CaptureInfo, error) {
 	if s.ring != nil {
@@ -312,56 +298,7 @@ func (s *liveSource) parseControl(oob []byte, ci *gopacket.CaptureInfo) {
 }
 
 // Next implements Source.
-func (s *liveSource) Next() (*Packet, error) {
-	if s.err != nil {
-		return nil, s.err
-	}
-	for range maxSkippedPerNext {
-		data, ci, err := s.read()
-		if err != nil {
-			if errors.Is(err, errReadTimeout) {
-				return nil, ErrTimeout
-			}
-			s.err = fmt.Errorf("capture: read interface %q: %w", s.iface, err)
-			return nil, s.err
-		}
-		if len(data) > s.opts.Snaplen {
-			data = data[:s.opts.Snaplen]
-			ci.CaptureLength = len(data)
-		}
-		wire := max(ci.Length, len(data))
-		if s.opts.Dump != nil {
-			ci.CaptureLength, ci.Length = len(data), wire
-			if err := s.opts.Dump(ci, data); err != nil {
-				s.err = err
-				return nil, err
-			}
-		}
-		ts := ci.Timestamp.UnixNano()
-		s.index++
-		st := &s.fs.stats
-		st.Packets++
-		st.Bytes += uint64(wire)
-		if st.Packets == 1 || ts < st.First {
-			st.First = ts
-		}
-		if st.Packets == 1 || ts > st.Last {
-			st.Last = ts
-		}
-		p := &s.fs.pkt
-		*p = Packet{
-			Index:   s.index,
-			Time:    timeOf(ts),
-			WireLen: wire,
-			CapLen:  len(data),
-		}
-		if s.fs.decode(p, data, s.info.linkType()) {
-			st.Decoded++
-			return p, nil
-		}
-	}
-	return nil, ErrTimeout
-}
+func (s *liveSource) Next() (*Packet, error) { return s.next(s) }
 
 // Stats implements Source. Dropped is read from the kernel at each call.
 func (s *liveSource) Stats() Stats {
