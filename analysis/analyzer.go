@@ -92,6 +92,14 @@ type ConnReporter interface {
 	ReportConn(id flow.ConnID, rc *report.Connection)
 }
 
+// PendingReporter is an analyser whose Finish runs only once (it concludes
+// and forgets state) but which can emit, any number of times and without
+// changing its state, the findings it has already concluded: those of
+// connections that have closed. Live snapshots show them before the end.
+type PendingReporter interface {
+	Pending(out Emitter)
+}
+
 // Emitter records findings. Findings that name a connection are linked to it
 // by the engine.
 type Emitter interface {

@@ -552,6 +552,14 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 	a.free.Put(cs)
 }
 
+// Pending implements analysis.PendingReporter: the findings of the
+// connections closed so far.
+func (a *Analyzer) Pending(out analysis.Emitter) {
+	for _, f := range a.pending {
+		out.Emit(f)
+	}
+}
+
 // Finish implements analysis.Analyzer: it emits the findings of closed
 // connections (and of any still open, in id order).
 func (a *Analyzer) Finish(_ *report.Report, out analysis.Emitter) {

@@ -346,6 +346,14 @@ func (a *Analyzer) flush(s *conn) {
 
 func ptr[T any](v T) *T { return &v }
 
+// Pending implements analysis.PendingReporter: the findings of the
+// connections closed so far.
+func (a *Analyzer) Pending(out analysis.Emitter) {
+	for _, f := range a.out {
+		out.Emit(f)
+	}
+}
+
 // Finish implements analysis.Analyzer.
 func (a *Analyzer) Finish(_ *report.Report, out analysis.Emitter) {
 	ids := make([]flow.ConnID, 0, len(a.conns))

@@ -224,6 +224,14 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 	})
 }
 
+// Pending implements analysis.PendingReporter: the findings of the
+// connections closed so far.
+func (a *Analyzer) Pending(out analysis.Emitter) {
+	for _, f := range a.pending {
+		out.Emit(f)
+	}
+}
+
 // Finish implements analysis.Analyzer.
 func (a *Analyzer) Finish(_ *report.Report, out analysis.Emitter) {
 	for _, f := range a.pending {

@@ -528,6 +528,14 @@ func (a *Analyzer) conclude(cs *connState) {
 	}
 }
 
+// Pending implements analysis.PendingReporter: the findings of the
+// connections closed so far.
+func (a *Analyzer) Pending(out analysis.Emitter) {
+	for _, f := range a.pending {
+		out.Emit(f)
+	}
+}
+
 // Finish implements analysis.Analyzer.
 func (a *Analyzer) Finish(_ *report.Report, out analysis.Emitter) {
 	ids := make([]flow.ConnID, 0, len(a.conns))

@@ -24,8 +24,11 @@ const DefaultSnapshotEvery = 500 * time.Millisecond
 // report (TestSnapshotAnalyzersRepeatable checks each one). The others
 // consume their per-connection state in Finish (they conclude open
 // connections, then forget them, or hand over pending findings once) and
-// contribute to the final report only. Findings in snapshots are therefore
-// a subset of those of the final report.
+// contribute to the final report only, except for what those implementing
+// analysis.PendingReporter have already concluded (the findings of closed
+// connections: loss, Nagle stalls, slow start, resets, pipelining).
+// Findings in snapshots are therefore a subset of those of the final
+// report.
 var snapshotSafe = map[string]bool{
 	body.Name:     true,
 	hopbyhop.Name: true,
@@ -34,6 +37,16 @@ var snapshotSafe = map[string]bool{
 	reuse.Name:    true,
 	rtt.Name:      true,
 }
+
+// pendingOnly is an analyser in a snapshot whose Finish emits only what it
+// has concluded so far. Only Name and Finish are promoted: the snapshot
+// engine sends it no events.
+type pendingOnly struct {
+	analysis.Analyzer
+	p analysis.PendingReporter
+}
+
+func (a pendingOnly) Finish(_ *report.Report, out analysis.Emitter) { a.p.Pending(out) }
 
 // snapshotEvery returns the snapshot period of cfg.
 func (cfg *Config) snapshotEvery() time.Duration {
@@ -95,6 +108,8 @@ func (r *run) snapshot(cs capture.Stats) *report.Report {
 	for _, a := range r.engine.Analyzers() {
 		if snapshotSafe[a.Name()] {
 			safe = append(safe, a)
+		} else if p, ok := a.(analysis.PendingReporter); ok {
+			safe = append(safe, pendingOnly{a, p})
 		}
 	}
 	analysis.NewEngine(safe).Finish(rep)
