@@ -66,6 +66,12 @@ type Conn struct {
 // Open announces a connection from client to server starting at offset at.
 // Sequence numbers start just below 2^32 so that scripts cross the wrap.
 func (w *World) Open(client, server string, at time.Duration) *Conn {
+	return w.open(client, server, at, nil)
+}
+
+// open announces a connection; setup, when set, completes its ConnInfo
+// before ConnOpened (as the pipeline does once the roles are known).
+func (w *World) open(client, server string, at time.Duration, setup func(*analysis.ConnInfo)) *Conn {
 	w.nextID++
 	c := &Conn{w: w, isn: [2]uint32{0xffffff00, 0x7fff0000}, win: [2]uint16{65535, 65535}}
 	c.Info = analysis.ConnInfo{
@@ -79,6 +85,9 @@ func (w *World) Open(client, server string, at time.Duration) *Conn {
 	c.next = [2]int64{1, 1}
 	c.rcv = [2]int64{1, 1}
 	c.open = true
+	if setup != nil {
+		setup(&c.Info)
+	}
 	w.Engine.ConnOpened(&c.Info)
 	return c
 }
@@ -86,11 +95,14 @@ func (w *World) Open(client, server string, at time.Duration) *Conn {
 // Handshake opens a connection with SYN at offset at, SYN/ACK serverHalf
 // later and the ACK clientHalf after that, announcing mss (0: none).
 func (w *World) Handshake(client, server string, at, serverHalf, clientHalf time.Duration, mss int) *Conn {
-	c := w.Open(client, server, at)
-	c.Info.SYN = Epoch.Add(at)
-	c.Info.RoleSource = "syn"
-	c.Info.MSS = mss
-	c.Info.WScale = [2]int{7, 7}
+	// The pipeline announces a connection whose SYN it saw with the SYN
+	// time, role source and options already known.
+	c := w.open(client, server, at, func(ci *analysis.ConnInfo) {
+		ci.SYN = Epoch.Add(at)
+		ci.RoleSource = "syn"
+		ci.MSS = mss
+		ci.WScale = [2]int{7, 7}
+	})
 	c.Raw(C2S, at, 0, 0, analysis.FlagSYN, 0)
 	c.Raw(S2C, at+serverHalf, 0, 1, analysis.FlagSYN|analysis.FlagACK, 0)
 	c.Info.ServerHalf = serverHalf
