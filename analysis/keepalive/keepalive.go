@@ -190,7 +190,7 @@ func (a *Analyzer) peer(k h1.PeerKey) *peerState {
 // keepAliveTimeout parses "timeout=N" from a Keep-Alive field (RFC 2068
 // §19.7.1.1), 0 when absent.
 func keepAliveTimeout(v string) int {
-	for _, part := range strings.Split(v, ",") {
+	for part := range strings.SplitSeq(v, ",") {
 		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if ok && strings.EqualFold(strings.TrimSpace(k), "timeout") {
 			if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil && n >= 0 {

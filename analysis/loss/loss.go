@@ -233,7 +233,14 @@ type connState struct {
 func (cs *connState) Recycle() {
 	tr := cs.tr
 	tr.Reset()
+	var ranges [2][]txRange
+	for d := range cs.dir {
+		if cap(cs.dir[d].ranges) <= 16 {
+			ranges[d] = cs.dir[d].ranges[:0]
+		}
+	}
 	*cs = connState{tr: tr}
+	cs.dir[0].ranges, cs.dir[1].ranges = ranges[0], ranges[1]
 }
 
 // Analyzer is the loss and flow-control detector.
@@ -590,6 +597,11 @@ func sideName(d flow.Dir) string {
 	return "server"
 }
 
+// connRef returns a finding's connection reference. Taking the address of
+// a parameter instead would move it to the heap on every call, including
+// the calls for connections with nothing to report.
+func connRef(id uint32) *uint32 { return &id }
+
 func dirName(d flow.Dir) string {
 	if d == flow.ClientToServer {
 		return "client_to_server"
@@ -691,7 +703,7 @@ func (a *Analyzer) retransFinding(cs *connState, id uint32) (report.Finding, boo
 	return report.Finding{
 		Kind:       KindRetransmission,
 		Severity:   sev,
-		Connection: &id,
+		Connection: connRef(id),
 		At:         report.FormatTime(int64(first)),
 		DurationUS: flow.Micros(rtoWait),
 		Count:      total,
@@ -739,7 +751,7 @@ func (a *Analyzer) zeroWindowFinding(cs *connState, id uint32) (report.Finding, 
 	return report.Finding{
 		Kind:       KindZeroWindow,
 		Severity:   sev,
-		Connection: &id,
+		Connection: connRef(id),
 		At:         report.FormatTime(int64(first)),
 		DurationUS: flow.Micros(total),
 		Count:      episodes,

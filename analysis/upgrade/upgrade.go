@@ -107,7 +107,7 @@ func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
 }
 
 func hasToken(v, tok string) bool {
-	for _, t := range strings.Split(v, ",") {
+	for t := range strings.SplitSeq(v, ",") {
 		if strings.EqualFold(strings.TrimSpace(t), tok) {
 			return true
 		}

@@ -174,11 +174,11 @@ func BenchmarkPipelineShortConns(b *testing.B) {
 // leave the tracker as fast as new ones arrive, and their states are
 // recycled): the record, the messages and the per-connection findings
 // input are allocated, the decoders and detector states are not. The
-// budget is the measured cost (51 per connection when written, down from 82) plus
+// budget is the measured cost (46 per connection when written, down from 82) plus
 // a margin; a change that adds a per-connection allocation to every
 // detector shows here.
 func TestShortConnectionAllocations(t *testing.T) {
-	const conns, warm, budget = 4000, 2000, 60
+	const conns, warm, budget = 4000, 2000, 55
 	src, err := capture.OpenReader("short.pcap", bytes.NewReader(shortConnsCapture(t, conns)))
 	if err != nil {
 		t.Fatal(err)
