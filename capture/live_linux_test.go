@@ -4,9 +4,7 @@ package capture
 
 import (
 	"errors"
-	"io"
 	"io/fs"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -166,12 +164,7 @@ func TestOpenLiveLoopback(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ln, err := net.Listen("tcp4", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
-			port := uint16(ln.Addr().(*net.TCPAddr).Port)
+			ln, port := loopbackListener(t)
 			lt, err := LiveLinkType(tc.iface)
 			if err != nil {
 				t.Fatal(err)
@@ -188,51 +181,12 @@ func TestOpenLiveLoopback(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer src.Close()
-			go func() {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				io.Copy(io.Discard, c)
-				c.Close()
-			}()
-			c, err := net.Dial("tcp4", ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
+			sendOnce(t, ln, 1000)
+			n := countConn(t, src, port)
+			if n.other > 0 {
+				t.Errorf("%d packets of other ports passed the filter", n.other)
 			}
-			c.Write([]byte(strings.Repeat("x", 1000)))
-			c.Close()
-
-			var syns, fins, payload, cut int
-			deadline := time.Now().Add(3 * time.Second)
-			for time.Now().Before(deadline) && fins < 2 {
-				p, err := src.Next()
-				if errors.Is(err, ErrTimeout) {
-					continue
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				if p.Src.Port != port && p.Dst.Port != port {
-					t.Errorf("packet of another port passed the filter: %v -> %v", p.Src, p.Dst)
-				}
-				if p.Has(FlagSYN) && !p.Has(FlagACK) {
-					syns++
-				}
-				if p.Has(FlagFIN) {
-					fins++
-				}
-				payload += p.PayloadLen
-				if p.CapLen < p.WireLen {
-					cut++
-				}
-			}
-			// Drain what is left of the close.
-			for range 3 {
-				if p, err := src.Next(); err == nil && p.Has(FlagSYN) {
-					syns++
-				}
-			}
+			syns, fins, payload, cut := n.syns, n.fins, n.payload, n.cut
 			if syns != 1 {
 				t.Errorf("saw %d SYNs, want 1 (outgoing loopback copies must be dropped)", syns)
 			}

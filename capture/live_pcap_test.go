@@ -3,9 +3,6 @@
 package capture
 
 import (
-	"errors"
-	"io"
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -24,12 +21,7 @@ func TestPcapLiveLoopback(t *testing.T) {
 	}
 	for _, iface := range []string{"lo", "any"} {
 		t.Run(iface, func(t *testing.T) {
-			ln, err := net.Listen("tcp4", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
-			port := uint16(ln.Addr().(*net.TCPAddr).Port)
+			ln, port := loopbackListener(t)
 			lt, err := LiveLinkType(iface)
 			if err != nil {
 				t.Fatal(err)
@@ -49,45 +41,12 @@ func TestPcapLiveLoopback(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer src.Close()
-			go func() {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				_, _ = io.Copy(io.Discard, c)
-				c.Close()
-			}()
-			c, err := net.Dial("tcp4", ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
+			sendOnce(t, ln, 1000)
+			n := countConn(t, src, port)
+			if opts.Filter != nil && n.other > 0 {
+				t.Errorf("%d packets of other ports passed the filter", n.other)
 			}
-			_, _ = c.Write([]byte(strings.Repeat("x", 1000)))
-			c.Close()
-
-			var syns, fins, payload int
-			deadline := time.Now().Add(3 * time.Second)
-			for time.Now().Before(deadline) && fins < 2 {
-				p, err := src.Next()
-				if errors.Is(err, ErrTimeout) {
-					continue
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				if p.Src.Port != port && p.Dst.Port != port {
-					if opts.Filter != nil {
-						t.Errorf("packet of another port passed the filter: %v -> %v", p.Src, p.Dst)
-					}
-					continue
-				}
-				if p.Has(FlagSYN) && !p.Has(FlagACK) {
-					syns++
-				}
-				if p.Has(FlagFIN) {
-					fins++
-				}
-				payload += p.PayloadLen
-			}
+			syns, fins, payload := n.syns, n.fins, n.payload
 			if syns != 1 || fins != 2 || payload != 1000 {
 				t.Errorf("saw %d SYNs, %d FINs, %d payload bytes; want 1, 2, 1000 (each packet once)", syns, fins, payload)
 			}
