@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
@@ -109,10 +108,7 @@ func WriteHAR(w io.Writer, r *Report) error {
 	for i := range txs {
 		doc.Log.Entries = append(doc.Log.Entries, harEntryOf(&txs[i], servers[txs[i].Connection]))
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
+	if err := newSafeEncoder(w, "  ").Encode(doc); err != nil {
 		return fmt.Errorf("write har: %w", err)
 	}
 	return nil

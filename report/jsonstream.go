@@ -20,19 +20,21 @@ import (
 func writeJSONStream(w io.Writer, r *Report) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var buf bytes.Buffer
-	var out []byte
+	var out, safe []byte
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	// put encodes v compactly, indents it with the given line prefix
 	// (appendIndented: the same bytes as the encoder's own SetIndent, in a
-	// fraction of the time) and writes it without the trailing newline.
+	// fraction of the time) and writes it terminal-safe
+	// (appendTerminalSafe) without the trailing newline.
 	put := func(v any, prefix string) error {
 		buf.Reset()
 		if err := enc.Encode(v); err != nil {
 			return err
 		}
 		out = appendIndented(out[:0], bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), prefix)
-		_, err := bw.Write(out)
+		safe = appendTerminalSafe(safe[:0], out)
+		_, err := bw.Write(safe)
 		return err
 	}
 	rv := reflect.ValueOf(r).Elem()
@@ -199,10 +201,7 @@ func writeJSONDirect(w io.Writer, r *Report) error {
 		r = normalized(r)
 	}
 	if !streamable {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return newSafeEncoder(w, "  ").Encode(r)
 	}
 	if err := writeJSONStream(w, r); err != nil {
 		return fmt.Errorf("stream: %w", err)

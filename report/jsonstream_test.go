@@ -8,8 +8,10 @@ import (
 	"testing"
 )
 
-// referenceJSON is the document encoding/json writes for r: the format
-// writeJSONStream must reproduce byte for byte.
+// referenceJSON is the document encoding/json writes for r, with the
+// characters it leaves raw that could drive a terminal escaped
+// (appendTerminalSafe): the format writeJSONStream must reproduce byte for
+// byte.
 func referenceJSON(t *testing.T, r *Report) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -19,7 +21,7 @@ func referenceJSON(t *testing.T, r *Report) []byte {
 	if err := enc.Encode(r); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
+	return appendTerminalSafe(nil, buf.Bytes())
 }
 
 // streamCases are reports covering empty lists, omitempty fields, HTML
@@ -35,7 +37,7 @@ func streamCases() map[string]*Report {
 				HTTP: &ConnHTTP{Requests: 2}, Anomalies: map[string]int{"x": 1}},
 			{ID: 1, Client: "10.0.0.2:40001", Server: "10.0.0.9:443"},
 		},
-		Transactions: []Transaction{{Connection: 2, Index: 0, Method: "GET", Target: "/a?b=<c>&d", Findings: []int{0}}},
+		Transactions: []Transaction{{Connection: 2, Index: 0, Method: "GET", Target: "/a?b=<c>&d\u009b2J\u202eé", Findings: []int{0}}},
 		Findings: []Finding{{Kind: "tcp_reset", Severity: "warning", Connection: &id, Transaction: &tx,
 			Evidence: map[string]any{"z": 1.5, "a": "x<y", "n": []int{1, 2}}}},
 		Peers:       []Peer{{Client: "10.0.0.1", Server: "10.0.0.9:443", ConnectionRatePerS: 0.25}},
@@ -118,5 +120,25 @@ func TestIsNormalized(t *testing.T) {
 				t.Fatal("mutation does not change the normalised form (bad test case)")
 			}
 		})
+	}
+}
+
+// TestAppendTerminalSafe: the characters Escape hides from a terminal are
+// written as \u escapes, everything else (other non-ASCII text included)
+// is kept, and a JSON parser reads the same string.
+func TestAppendTerminalSafe(t *testing.T) {
+	in := "a\u009bb\u202ec\u2066d\u061ce\u200ff é☃\u2028"
+	raw, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := appendTerminalSafe(nil, raw)
+	want := `"a\u009bb\u202ec\u2066d\u061ce\u200ff é☃\u2028"`
+	if string(got) != want {
+		t.Errorf("appendTerminalSafe = %s, want %s", got, want)
+	}
+	var back string
+	if err := json.Unmarshal(got, &back); err != nil || back != in {
+		t.Errorf("decoded %q (%v), want %q", back, err, in)
 	}
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sync"
@@ -78,7 +77,7 @@ func WriteNDJSON(w io.Writer, r *Report) error {
 // without writing.
 type NDJSONStream struct {
 	mu      sync.Mutex
-	enc     *json.Encoder
+	enc     *safeEncoder
 	err     error
 	written map[uint32]bool
 	// withFindings marks streamed connections whose findings were given
@@ -89,9 +88,7 @@ type NDJSONStream struct {
 
 // NewNDJSONStream returns a stream that writes to w.
 func NewNDJSONStream(w io.Writer) *NDJSONStream {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return &NDJSONStream{enc: enc, written: map[uint32]bool{}, withFindings: map[uint32]bool{}}
+	return &NDJSONStream{enc: newSafeEncoder(w, ""), written: map[uint32]bool{}, withFindings: map[uint32]bool{}}
 }
 
 // Connection writes the records of one finished connection: the connection,

@@ -292,3 +292,24 @@ func TestWriteErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONWritersTerminalSafe: the sample's capture strings hold a C1 CSI
+// and a bidi override; no JSON writer lets them through raw (they are
+// \u escapes a JSON parser reads back unchanged).
+func TestJSONWritersTerminalSafe(t *testing.T) {
+	for i, w := range writers {
+		if w.golden == "sample.txt" {
+			continue
+		}
+		out := string(render(t, i, reporttest.Sample()))
+		for j, r := range out {
+			if (r >= 0x80 && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+				t.Errorf("%s: raw %U at byte %d", w.golden, r, j)
+				break
+			}
+		}
+		if !strings.Contains(out, `\u009b31m`) || !strings.Contains(out, `\u202eevil`) {
+			t.Errorf("%s: the sample's CSI and bidi override are not escaped", w.golden)
+		}
+	}
+}
