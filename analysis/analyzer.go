@@ -31,6 +31,10 @@ type Config struct {
 	// SeriesConns is how many of the most troubled connections keep their
 	// series in the report (default 20).
 	SeriesConns int
+	// Params sets detector thresholds by name ("nagle.warn_min_stalls":
+	// "3"; see Param and Factory.Options). Values are checked before a run
+	// (CheckParams); a detector ignores a value that does not parse.
+	Params map[string]string
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -122,4 +126,8 @@ type Factory struct {
 	Doc   string
 	Kinds []KindDoc
 	New   func(cfg Config) Analyzer
+	// Options, when set, returns a pointer to a new copy of the detector's
+	// default thresholds: its fields are the Params that Config.Params can
+	// set (as "<Name>.<field>"), which New applies.
+	Options func() any
 }

@@ -50,7 +50,12 @@ func Factory() analysis.Factory {
 		Name:  Name,
 		Doc:   "share of short exchanges on fresh connections spent on connection setup",
 		Kinds: Kinds(),
-		New:   func(cfg analysis.Config) analysis.Analyzer { return New(cfg) },
+		New: func(cfg analysis.Config) analysis.Analyzer {
+			o := DefaultOptions()
+			_ = analysis.ApplyParams(cfg.Params, Name, &o)
+			return NewWithOptions(cfg, o)
+		},
+		Options: func() any { o := DefaultOptions(); return &o },
 	}
 }
 

@@ -74,7 +74,12 @@ func Factory() analysis.Factory {
 		Name:  Name,
 		Doc:   "HTTP persistence: keep-alive disabled, idle-close races, retried non-idempotent requests, dumb-proxy hangs",
 		Kinds: Kinds(),
-		New:   func(cfg analysis.Config) analysis.Analyzer { return New(cfg) },
+		New: func(cfg analysis.Config) analysis.Analyzer {
+			o := DefaultOptions()
+			_ = analysis.ApplyParams(cfg.Params, Name, &o)
+			return NewWithOptions(cfg, o)
+		},
+		Options: func() any { o := DefaultOptions(); return &o },
 	}
 }
 

@@ -129,7 +129,12 @@ func Factory() analysis.Factory {
 		Name:  Name,
 		Doc:   "retransmissions (RTO, fast, tail-loss probe, spurious), reordering, capture gaps, duplicate ACKs and zero-window episodes",
 		Kinds: Kinds(),
-		New:   func(analysis.Config) analysis.Analyzer { return New(DefaultConfig()) },
+		New: func(cfg analysis.Config) analysis.Analyzer {
+			c := DefaultConfig()
+			_ = analysis.ApplyParams(cfg.Params, Name, &c)
+			return New(c)
+		},
+		Options: func() any { c := DefaultConfig(); return &c },
 	}
 }
 

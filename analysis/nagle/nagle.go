@@ -68,7 +68,12 @@ func Factory() analysis.Factory {
 		Name:  Name,
 		Doc:   "Nagle + delayed-ACK stalls: a small segment's successor held until the peer's delayed ACK",
 		Kinds: Kinds(),
-		New:   func(analysis.Config) analysis.Analyzer { return New(DefaultConfig()) },
+		New: func(cfg analysis.Config) analysis.Analyzer {
+			c := DefaultConfig()
+			_ = analysis.ApplyParams(cfg.Params, Name, &c)
+			return New(c)
+		},
+		Options: func() any { c := DefaultConfig(); return &c },
 	}
 }
 

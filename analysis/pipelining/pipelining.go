@@ -51,7 +51,12 @@ func Factory() analysis.Factory {
 		Name:  Name,
 		Doc:   "HTTP/1.1 pipelining, pipelining around non-idempotent requests, head-of-line blocking",
 		Kinds: Kinds(),
-		New:   func(cfg analysis.Config) analysis.Analyzer { return New(cfg) },
+		New: func(cfg analysis.Config) analysis.Analyzer {
+			o := DefaultOptions()
+			_ = analysis.ApplyParams(cfg.Params, Name, &o)
+			return NewWithOptions(cfg, o)
+		},
+		Options: func() any { o := DefaultOptions(); return &o },
 	}
 }
 

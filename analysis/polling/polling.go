@@ -66,7 +66,12 @@ func Factory() analysis.Factory {
 		Name:  Name,
 		Doc:   "periodic polling, long polling and streaming (SSE) responses",
 		Kinds: Kinds(),
-		New:   func(cfg analysis.Config) analysis.Analyzer { return New(cfg, DefaultOptions()) },
+		New: func(cfg analysis.Config) analysis.Analyzer {
+			o := DefaultOptions()
+			_ = analysis.ApplyParams(cfg.Params, Name, &o)
+			return New(cfg, o)
+		},
+		Options: func() any { o := DefaultOptions(); return &o },
 	}
 }
 

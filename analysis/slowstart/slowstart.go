@@ -82,7 +82,12 @@ func Factory() analysis.Factory {
 		Name:  Name,
 		Doc:   "flights by the ACK clock: transfers that never left slow start and window restarts after idle",
 		Kinds: Kinds(),
-		New:   func(analysis.Config) analysis.Analyzer { return New(DefaultConfig()) },
+		New: func(cfg analysis.Config) analysis.Analyzer {
+			c := DefaultConfig()
+			_ = analysis.ApplyParams(cfg.Params, Name, &c)
+			return New(c)
+		},
+		Options: func() any { c := DefaultConfig(); return &c },
 	}
 }
 

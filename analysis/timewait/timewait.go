@@ -65,7 +65,12 @@ func Factory() analysis.Factory {
 		Name:  Name,
 		Doc:   "TIME_WAIT churn, 4-tuple reuse within TIME_WAIT and ephemeral-port exhaustion risk per client host and server endpoint",
 		Kinds: Kinds(),
-		New:   func(cfg analysis.Config) analysis.Analyzer { return New(cfg, DefaultConfig()) },
+		New: func(cfg analysis.Config) analysis.Analyzer {
+			c := DefaultConfig()
+			_ = analysis.ApplyParams(cfg.Params, Name, &c)
+			return New(cfg, c)
+		},
+		Options: func() any { c := DefaultConfig(); return &c },
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"connscope/analysis"
 	"connscope/analysis/registry"
 	"connscope/capture"
 	"connscope/internal/demo"
@@ -106,6 +108,7 @@ type analyzeOptions struct {
 	timeWait    time.Duration
 	portRange   string
 	maxParallel int
+	params      []string // --set NAME=VALUE
 	maxRows     int
 	see         seeOptions   // --annotate, --max-graphs (see.go)
 	limits      limitOptions // resource limits (limits.go)
@@ -124,6 +127,7 @@ func (o *analyzeOptions) register(cmd *cobra.Command) {
 	f.DurationVar(&o.timeWait, "time-wait", 60*time.Second, "TIME_WAIT duration assumed for the hosts (Linux 60s, Windows 120s)")
 	f.StringVar(&o.portRange, "port-range", "32768-60999", "ephemeral port range assumed for clients, `LO-HI`")
 	f.IntVar(&o.maxParallel, "max-parallel", 6, "connections to one server above which parallelism is flagged")
+	f.StringArrayVar(&o.params, "set", nil, "set a detector threshold, `NAME=VALUE` (repeatable; 'connscope explain --params' lists them)")
 	f.IntVar(&o.maxRows, "max-rows", 20, "most connections listed in the text report")
 	o.see.register(cmd)
 	o.limits.register(cmd)
@@ -161,6 +165,19 @@ func (o *analyzeOptions) config() (pipeline.Config, error) {
 	}
 	cfg.Analysis.PortRangeLo, cfg.Analysis.PortRangeHi = lo, hi
 	cfg.Analysis.MaxParallel = o.maxParallel
+	if len(o.params) > 0 {
+		cfg.Analysis.Params = map[string]string{}
+		for _, kv := range o.params {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return cfg, usageError{fmt.Errorf("bad --set %q (want NAME=VALUE)", kv)}
+			}
+			cfg.Analysis.Params[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+		if err := analysis.CheckParams(cfg.Analysis.Params, registry.Default()); err != nil {
+			return cfg, usageError{fmt.Errorf("bad --set: %w", err)}
+		}
+	}
 	if err := o.limits.apply(&cfg); err != nil {
 		return cfg, err
 	}
@@ -326,10 +343,14 @@ func newSchema() *cobra.Command {
 }
 
 func newExplain() *cobra.Command {
-	return &cobra.Command{
+	var params bool
+	cmd := &cobra.Command{
 		Use:   "explain [KIND]",
 		Short: "Explain a finding kind: what it means, the rule that fires it, and the fix",
-		Args:  cobra.MaximumNArgs(1),
+		Example: `  connscope explain
+  connscope explain tcp_nagle_delayed_ack_stall
+  connscope explain --params`,
+		Args: cobra.MaximumNArgs(1),
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 			var ks []string
 			for _, k := range registry.Kinds() {
@@ -339,6 +360,21 @@ func newExplain() *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
+			if params {
+				if len(args) > 0 {
+					return usageError{errors.New("--params takes no finding kind")}
+				}
+				fmt.Fprintln(out, "Detector thresholds (connscope explain KIND gives each rule), set with --set NAME=VALUE:")
+				for _, f := range registry.Default() {
+					if f.Options == nil {
+						continue
+					}
+					for _, p := range analysis.Params(f.Name, f.Options()) {
+						fmt.Fprintf(out, "  %-34s %-9s %s\n", p.Name, p.Type, p.Default)
+					}
+				}
+				return nil
+			}
 			kinds := registry.Kinds()
 			sort.SliceStable(kinds, func(i, j int) bool { return kinds[i].Kind < kinds[j].Kind })
 			if len(args) == 0 {
@@ -350,11 +386,28 @@ func newExplain() *cobra.Command {
 			for _, k := range kinds {
 				if k.Kind == args[0] {
 					fmt.Fprintf(out, "%s (%s)\n%s\n\n%s\n", k.Kind, k.Severity, k.Title, strings.TrimSpace(k.Explain))
+					explainParams(out, k.Kind)
 					return nil
 				}
 			}
 			return usageError{fmt.Errorf("unknown finding kind %q (run 'connscope explain' for the list)", args[0])}
 		},
+	}
+	cmd.Flags().BoolVar(&params, "params", false, "list the detector thresholds --set can change, with their defaults")
+	return cmd
+}
+
+// explainParams lists the thresholds of the detector that emits kind, if
+// it has any.
+func explainParams(out io.Writer, kind string) {
+	for _, f := range registry.Default() {
+		if f.Options == nil || !slices.ContainsFunc(f.Kinds, func(k analysis.KindDoc) bool { return k.Kind == kind }) {
+			continue
+		}
+		fmt.Fprintf(out, "\nThresholds of the %s detector (--set NAME=VALUE):\n", f.Name)
+		for _, p := range analysis.Params(f.Name, f.Options()) {
+			fmt.Fprintf(out, "  %-34s %s\n", p.Name, p.Default)
+		}
 	}
 }
 

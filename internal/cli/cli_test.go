@@ -42,6 +42,10 @@ func TestExitCodes(t *testing.T) {
 		{"missing_file", []string{"analyze", filepath.Join(dir, "nope.pcap")}, ExitError, "nope.pcap"},
 		{"not_a_capture", []string{"analyze", notCapture}, ExitError, "notes.txt"},
 		{"explain_unknown", []string{"explain", "no_such_kind"}, ExitUsage, "unknown finding kind"},
+		{"set_unknown", []string{"analyze", "--set", "nagle.bogus=1", refused}, ExitUsage, `unknown parameter "nagle.bogus"`},
+		{"set_bad_value", []string{"analyze", "--set", "nagle.epsilon=5", refused}, ExitUsage, "nagle.epsilon: want a positive duration"},
+		{"set_no_value", []string{"analyze", "--set", "nagle.epsilon", refused}, ExitUsage, "want NAME=VALUE"},
+		{"set_ok", []string{"analyze", "--set", "nagle.epsilon=5ms", "--set", "polling.min_polls=3", refused}, ExitOK, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -156,5 +160,44 @@ func TestSchemaAndVersion(t *testing.T) {
 	code, out, _ = run(t, "", "completion", "bash")
 	if code != ExitOK || !strings.Contains(out, "connscope") {
 		t.Errorf("completion bash: exit %d", code)
+	}
+}
+
+// TestSetThreshold: --set reaches the detector. nagle_on has Nagle stalls
+// whose delayed ACKs wait about 40 ms; with the least delayed-ACK delay
+// raised above that, none is a stall.
+func TestSetThreshold(t *testing.T) {
+	const capture = "../../testdata/pcaps/nagle_on.pcap"
+	stalls := func(args ...string) int {
+		t.Helper()
+		code, out, stderr := run(t, "", append([]string{"analyze", "--format", "json"}, append(args, capture)...)...)
+		if code != ExitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var rep struct {
+			Findings []struct{ Kind string } `json:"findings"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, f := range rep.Findings {
+			if f.Kind == "tcp_nagle_delayed_ack_stall" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := stalls(); n == 0 {
+		t.Fatal("no Nagle stall finding with the default thresholds")
+	}
+	if n := stalls("--set", "nagle.min_ack_delay=400ms"); n != 0 {
+		t.Errorf("%d Nagle stall findings with nagle.min_ack_delay=400ms, want 0", n)
+	}
+	_, list, _ := run(t, "", "explain", "--params")
+	for _, want := range []string{"nagle.min_ack_delay", "20ms", "polling.min_polls", "keepalive.hang_timeout"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("explain --params lacks %q", want)
+		}
 	}
 }
