@@ -28,6 +28,7 @@ targets="
 ./reassembly FuzzTrackerSegments
 ./httpdecode FuzzConn
 ./report FuzzEscape
+./report FuzzAppendIndented
 ./internal/pipeline FuzzPipeline
 ./proto/websocket FuzzWebSocket
 ./proto/h2 FuzzH2
