@@ -57,6 +57,14 @@ func pushScenarios() []Scenario {
 			Steps:        []Step{{Argv: []string{"{SELF}", "helper", "dns-client", "-name", DNSName}}},
 			Expect:       Expect{Streams: Exactly(1), SYNs: Exactly(1), RSTs: Exactly(0), Requests: Exactly(1), Responses: Exactly(1)},
 		},
+		{
+			Name: "dns_tcp_lookup",
+			Shows: "the same over TCP: the Go resolver, told to use TCP, opens one connection to port 53 per question " +
+				"(A and AAAA in parallel), each answered 150 ms late, then the GET follows",
+			ServerHelper: []string{"dns-web-server", "-delay", "150ms"},
+			Steps:        []Step{{Argv: []string{"{SELF}", "helper", "dns-client", "-name", DNSName, "-tcp"}}},
+			Expect:       Expect{Streams: Exactly(3), SYNs: Exactly(3), RSTs: Exactly(0), Requests: Exactly(1), Responses: Exactly(1)},
+		},
 	}
 }
 
@@ -120,13 +128,13 @@ func max0(n int) int {
 	return n
 }
 
-// helperDNSWebServer answers DNS queries on port 53 of the server address
-// (A for -name → the server address, an empty NOERROR for other types of
-// that name, NXDOMAIN otherwise; each answer delayed by -delay) and serves
-// HTTP on the usual port.
+// helperDNSWebServer answers DNS queries on port 53 of the server address,
+// over UDP and over TCP (A for -name → the server address, an empty
+// NOERROR for other types of that name, NXDOMAIN otherwise; each answer
+// delayed by -delay) and serves HTTP on the usual port.
 func helperDNSWebServer(fs *flag.FlagSet, args []string, out io.Writer) error {
 	listen := fs.String("listen", ServerAddr(ServerPort), "HTTP listen address")
-	dnsAddr := fs.String("dns", ServerIP+":53", "DNS listen address (UDP)")
+	dnsAddr := fs.String("dns", ServerIP+":53", "DNS listen address (UDP and TCP)")
 	name := fs.String("name", DNSName, "the name answered")
 	delay := fs.Duration("delay", 0, "delay before each DNS answer (at most 5 s)")
 	max := fs.Duration("max", 60*time.Second, "wall-clock limit")
@@ -154,6 +162,11 @@ func helperDNSWebServer(fs *flag.FlagSet, args []string, out io.Writer) error {
 			time.AfterFunc(d, func() { _, _ = pc.WriteTo(resp, from) })
 		}
 	}()
+	tl, err := net.Listen("tcp", *dnsAddr)
+	if err != nil {
+		return fmt.Errorf("dns-web-server: %w", err)
+	}
+	go serveDNSOverTCP(tl, strings.ToLower(*name), ip, d)
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
@@ -165,6 +178,40 @@ func helperDNSWebServer(fs *flag.FlagSet, args []string, out io.Writer) error {
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second}
 	return srv.Serve(ln)
+}
+
+// serveDNSOverTCP answers length-prefixed queries (RFC 1035 §4.2.2) on
+// each connection accepted from ln, each after delay, until the client
+// closes.
+func serveDNSOverTCP(ln net.Listener, name string, ip net.IP, delay time.Duration) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			for {
+				var n [2]byte
+				if _, err := io.ReadFull(c, n[:]); err != nil {
+					return
+				}
+				q := make([]byte, binary.BigEndian.Uint16(n[:]))
+				if _, err := io.ReadFull(c, q); err != nil {
+					return
+				}
+				resp := dnsAnswer(q, name, ip)
+				if resp == nil {
+					return
+				}
+				time.Sleep(delay)
+				out := binary.BigEndian.AppendUint16(nil, uint16(len(resp)))
+				if _, err := c.Write(append(out, resp...)); err != nil {
+					return
+				}
+			}
+		}()
+	}
 }
 
 // dnsAnswer builds the response to one query (RFC 1035 §4.1), or nil when
@@ -206,10 +253,12 @@ func dnsAnswer(q []byte, name string, ip net.IP) []byte {
 }
 
 // helperDNSClient resolves -name with a Go resolver that asks the lab's
-// DNS responder, then GETs / from the first IPv4 answer by name.
+// DNS responder (over UDP, or TCP with -tcp), then GETs / from the first
+// IPv4 answer by name.
 func helperDNSClient(fs *flag.FlagSet, args []string, out io.Writer) error {
 	name := fs.String("name", DNSName, "name to resolve")
 	server := fs.String("server", ServerIP+":53", "DNS server")
+	overTCP := fs.Bool("tcp", false, "ask over TCP")
 	max := fs.Duration("max", 20*time.Second, "wall-clock limit")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -217,6 +266,9 @@ func helperDNSClient(fs *flag.FlagSet, args []string, out io.Writer) error {
 	limit(*max, "dns-client")
 	res := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 		var d net.Dialer
+		if *overTCP {
+			return d.DialContext(ctx, "tcp", *server)
+		}
 		return d.DialContext(ctx, "udp", *server)
 	}}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

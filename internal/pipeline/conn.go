@@ -55,7 +55,7 @@ func (s *connState) sniff(d flow.Dir, p []byte) {
 		s.http = s.run.newHTTP(s)
 	default:
 		for _, pr := range s.run.protos {
-			if pr.sniff(d, p) {
+			if pr.sniff(&s.info, d, p) {
 				s.protocol = pr.name
 				if pr.decoder != nil {
 					s.dec = pr.decoder(&s.info)

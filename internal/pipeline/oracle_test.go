@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -248,4 +249,53 @@ func convRows(t *testing.T, path string) int {
 		}
 	}
 	return n
+}
+
+// TestTsharkDNSOracle compares the DNS lookups of the committed captures
+// that have any (over UDP and over TCP) with tshark's: every response
+// tshark pairs with its query (dns.time) is one of our lookups, with the
+// same name, type and round trip to the microsecond.
+func TestTsharkDNSOracle(t *testing.T) {
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed")
+	}
+	for _, name := range []string{"dns_lookup.pcap", "dns_tcp_lookup.pcap"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join("..", "..", "testdata", "pcaps", name)
+			out, err := exec.Command("tshark", "-n", "-r", path, "-Y", "dns.flags.response == 1 && dns.time",
+				"-T", "fields", "-E", "separator=|", "-e", "dns.qry.name", "-e", "dns.qry.type", "-e", "dns.time").Output()
+			if err != nil {
+				t.Fatalf("tshark: %v", err)
+			}
+			var rep report.Report
+			if err := json.Unmarshal(analyze(t, path), &rep); err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]int64{}
+			for _, l := range rep.DNSLookups {
+				got[l.Name+"|"+l.Type] = l.RTTUS
+			}
+			lines := strings.Fields(strings.TrimSpace(string(out)))
+			if len(lines) == 0 || len(lines) != len(rep.DNSLookups) {
+				t.Fatalf("tshark pairs %d responses, we have %d lookups", len(lines), len(rep.DNSLookups))
+			}
+			types := map[string]string{"1": "A", "28": "AAAA"}
+			for _, line := range lines {
+				f := strings.Split(line, "|")
+				secs, err := strconv.ParseFloat(f[2], 64)
+				if err != nil {
+					t.Fatalf("tshark line %q: %v", line, err)
+				}
+				key := f[0] + "|" + types[f[1]]
+				rtt, ok := got[key]
+				if !ok {
+					t.Errorf("tshark lookup %s not in the report (%v)", key, got)
+					continue
+				}
+				if want := int64(math.Round(secs * 1e6)); rtt != want {
+					t.Errorf("%s: RTT %d µs, tshark %d µs", key, rtt, want)
+				}
+			}
+		})
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"connscope/capture"
 	"connscope/flow"
 	"connscope/httpdecode"
+	"connscope/proto/dns"
 	"connscope/reassembly"
 	"connscope/report"
 )
@@ -171,7 +172,13 @@ func newRun(cfg Config) *run {
 	cfg.Tracker.NextID = r.nextID
 	r.tracker = reassembly.New(cfg.Tracker, r)
 	r.udp = udpDecoders(r.nextID)
-	r.protos = tcpProtocols()
+	var dnsTr *dns.Tracker
+	for _, u := range r.udp {
+		if d, ok := u.(*dnsDecoder); ok {
+			dnsTr = d.tr
+		}
+	}
+	r.protos = tcpProtocols(dnsTr)
 	return r
 }
 

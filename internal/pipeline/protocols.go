@@ -4,6 +4,7 @@ import (
 	"connscope/analysis"
 	"connscope/flow"
 	"connscope/httpdecode"
+	"connscope/proto/dns"
 	"connscope/report"
 )
 
@@ -30,22 +31,31 @@ type TCPDecoder interface {
 type tcpProtocol struct {
 	// name is the connection's protocol in the report.
 	name string
-	// sniff reports whether the first bytes p of direction d start this
-	// protocol.
-	sniff func(d flow.Dir, p []byte) bool
+	// sniff reports whether the first bytes p of direction d of the
+	// connection c start this protocol.
+	sniff func(c *analysis.ConnInfo, d flow.Dir, p []byte) bool
 	// decoder builds the decoder (nil: the protocol is only named).
 	decoder func(c *analysis.ConnInfo) TCPDecoder
 }
 
 // tcpProtocols lists, in the order they are tried, the protocols recognised
 // by their first bytes. HTTP/1.x is handled by httpdecode before these.
-func tcpProtocols() []tcpProtocol {
-	return []tcpProtocol{
-		{name: "h2c", sniff: func(d flow.Dir, p []byte) bool { return d == flow.ClientToServer && hasPrefix(p, h2Preface) },
-			decoder: func(*analysis.ConnInfo) TCPDecoder { return newH2PriorKnowledge() }},
-		{name: "tls", sniff: func(d flow.Dir, p []byte) bool { return d == flow.ClientToServer && looksLikeTLSClientHello(p) },
-			decoder: func(*analysis.ConnInfo) TCPDecoder { return newTLSDecoder() }},
+// DNS over TCP feeds dnsTr, the run's DNS tracker (nil: not decoded).
+func tcpProtocols(dnsTr *dns.Tracker) []tcpProtocol {
+	ps := []tcpProtocol{
+		{name: "h2c", sniff: func(_ *analysis.ConnInfo, d flow.Dir, p []byte) bool {
+			return d == flow.ClientToServer && hasPrefix(p, h2Preface)
+		}, decoder: func(*analysis.ConnInfo) TCPDecoder { return newH2PriorKnowledge() }},
+		{name: "tls", sniff: func(_ *analysis.ConnInfo, d flow.Dir, p []byte) bool {
+			return d == flow.ClientToServer && looksLikeTLSClientHello(p)
+		}, decoder: func(*analysis.ConnInfo) TCPDecoder { return newTLSDecoder() }},
 	}
+	if dnsTr != nil {
+		ps = append(ps, tcpProtocol{name: "dns", sniff: func(c *analysis.ConnInfo, d flow.Dir, p []byte) bool {
+			return looksLikeDNSOverTCP(c.Server, d, p)
+		}, decoder: func(c *analysis.ConnInfo) TCPDecoder { return newTCPDNSDecoder(dnsTr, c) }})
+	}
+	return ps
 }
 
 // upgradeDecoder returns the decoder for the protocol an HTTP/1.x

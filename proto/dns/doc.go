@@ -1,11 +1,13 @@
-// Package dns reads DNS queries and responses carried over UDP (RFC 1035)
-// and pairs them into lookups with their round-trip times.
+// Package dns reads DNS queries and responses (RFC 1035) and pairs them
+// into lookups with their round-trip times.
 //
 // Single job: datagrams in, one Lookup per query/response pair out.
 //
-// Inputs: Tracker.Datagram receives UDP datagrams whose source or
+// Inputs: Tracker.Datagram receives DNS messages whose source or
 // destination port is 53 (the caller filters, or passes everything: other
-// ports are ignored), in packet-time order. Parse decodes one message: the
+// ports are ignored), in packet-time order: UDP payloads, or messages taken
+// out of a TCP stream's length-prefixed framing (RFC 7766; the pipeline's
+// TCP decoder does that). Parse decodes one message: the
 // header, the questions and the answer records (A, AAAA and CNAME as text,
 // other types by name), with name compression followed under loop
 // protection (pointers must point backwards; names are capped at 255
