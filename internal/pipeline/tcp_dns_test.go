@@ -40,7 +40,10 @@ func dnsQuery(name string, answer []byte) []byte {
 	return b
 }
 
-func withLength(m []byte) []byte { return append(binary.BigEndian.AppendUint16(nil, uint16(len(m))), m...) }
+// withLength prefixes m with its length, as DNS over TCP frames messages.
+func withLength(m []byte) []byte {
+	return append(binary.BigEndian.AppendUint16(nil, uint16(len(m))), m...)
+}
 
 // TestDNSOverTCP: a lookup over TCP (the query split over two segments,
 // the response 20 ms later) is paired like one over UDP and linked to the
@@ -54,7 +57,10 @@ func TestDNSOverTCP(t *testing.T) {
 		func() error { return d.Handshake(time.Millisecond) },
 		func() error { return d.ClientSend(q[:7]) },
 		func() error { return d.ClientSend(q[7:]) },
-		func() error { d.Advance(20 * time.Millisecond); return d.ServerSend(withLength(dnsQuery("web.test", []byte{192, 0, 2, 2}))) },
+		func() error {
+			d.Advance(20 * time.Millisecond)
+			return d.ServerSend(withLength(dnsQuery("web.test", []byte{192, 0, 2, 2})))
+		},
 		d.ClientFIN, d.ServerFIN, d.ClientACK,
 	}
 	for _, s := range steps {
@@ -122,7 +128,7 @@ func TestTCPDNSDecoderEdges(t *testing.T) {
 		{"192.0.2.2:80", flow.ClientToServer, q, false},
 		{"192.0.2.2:53", flow.ServerToClient, q, false},
 		{"192.0.2.2:53", flow.ClientToServer, withLength(dnsQuery("a.test", []byte{1, 2, 3, 4})), false}, // a response
-		{"192.0.2.2:53", flow.ClientToServer, q[:2], true}, // the prefix alone
+		{"192.0.2.2:53", flow.ClientToServer, q[:2], true},                                               // the prefix alone
 		{"192.0.2.2:53", flow.ClientToServer, []byte{0, 5, 1, 2, 3, 4, 5}, false},
 	} {
 		if got := looksLikeDNSOverTCP(ep(c.server), c.dir, c.p); got != c.want {
