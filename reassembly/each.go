@@ -26,3 +26,7 @@ func (t *Tracker) EachOpen(fn func(c *Conn)) {
 // Closing reports whether c has closed (FIN both ways or a reset) and is
 // only lingering in the table before ConnClosed.
 func (c *Conn) Closing() bool { return c.t.closed }
+
+// Stream returns what the Sink's ConnOpened returned for c (nil before the
+// connection is opened, or when it returned nil).
+func (c *Conn) Stream() Stream { return c.t.stream }

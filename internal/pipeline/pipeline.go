@@ -260,7 +260,7 @@ func negotiatedMSS(h *reassembly.Handshake) int {
 
 // Segment implements reassembly.Sink.
 func (r *run) Segment(c *reassembly.Conn, s *reassembly.SegmentInfo) {
-	st := r.conns[c.ID]
+	st, _ := c.Stream().(*connState) // ConnOpened's: no map lookup per packet
 	if st == nil {
 		return
 	}
