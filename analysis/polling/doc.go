@@ -33,6 +33,7 @@
 //
 // Concurrency: one goroutine. Buffer ownership: exchanges are copied into
 // small records. Limits: at most Config.MaxPeers endpoints are tracked and
-// MaxRecords exchanges per endpoint (past either, the capture anomaly
-// "analysis_polling_limit" counts the exchanges not kept).
+// MaxRecords exchanges per endpoint (the capture anomaly
+// "analysis_polling_limit" counts each endpoint that reached MaxRecords
+// once, and each exchange of an endpoint past the endpoint cap).
 package polling

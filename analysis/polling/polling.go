@@ -23,8 +23,10 @@ const (
 	KindStreaming   = "http_streaming_response"
 )
 
-// AnomalyLimit counts exchanges not kept because an endpoint or record cap
-// was reached.
+// AnomalyLimit counts the limits the detector ran into: once for every
+// endpoint whose exchanges reached MaxRecords (the later ones are not
+// kept), and once for every exchange of an endpoint not tracked because
+// Config.MaxPeers endpoints already were.
 const AnomalyLimit = "analysis_polling_limit"
 
 // MaxRecords caps the exchanges kept per endpoint.
@@ -141,6 +143,7 @@ type analyzer struct {
 	opt     Options
 	max     int
 	eps     map[endpoint][]record
+	full    map[endpoint]bool // endpoints that reached MaxRecords
 	dropped uint64
 	streams []report.Finding
 }
@@ -148,7 +151,7 @@ type analyzer struct {
 // New returns the analyser with thresholds opt.
 func New(cfg analysis.Config, opt Options) analysis.Analyzer {
 	cfg = cfg.WithDefaults()
-	return &analyzer{opt: opt, max: cfg.MaxPeers, eps: map[endpoint][]record{}}
+	return &analyzer{opt: opt, max: cfg.MaxPeers, eps: map[endpoint][]record{}, full: map[endpoint]bool{}}
 }
 
 func (a *analyzer) Name() string { return Name }
@@ -189,8 +192,15 @@ func (a *analyzer) Exchange(e *analysis.Exchange) {
 		a.stream(e, ep, p)
 	}
 	recs, ok := a.eps[ep]
-	if !ok && len(a.eps) >= a.max || len(recs) >= MaxRecords {
+	switch {
+	case !ok && len(a.eps) >= a.max:
 		a.dropped++
+		return
+	case len(recs) >= MaxRecords:
+		if !a.full[ep] {
+			a.full[ep] = true
+			a.dropped++
+		}
 		return
 	}
 	a.eps[ep] = append(recs, r)

@@ -155,3 +155,30 @@ func TestPathOf(t *testing.T) {
 		})
 	}
 }
+
+// TestLimits: an endpoint past MaxRecords exchanges counts once in the
+// anomaly, not once per exchange; exchanges of endpoints past MaxPeers
+// count each.
+func TestLimits(t *testing.T) {
+	c := h1test.NewConn(1, 40000, 0)
+	for i := 0; i < MaxRecords+500; i++ {
+		st := time.Duration(i) * 10 * ms
+		c.Add(h1test.Req("GET", "/load", st, st+ms/10), h1test.Resp(200, 20, st+ms, st+2*ms))
+	}
+	rep := &report.Report{}
+	h1test.Play(New(analysis.Config{}, DefaultOptions()), rep, c)
+	if got := rep.Capture.Anomalies[AnomalyLimit]; got != 1 {
+		t.Errorf("%s = %d for one endpoint past MaxRecords, want 1", AnomalyLimit, got)
+	}
+
+	other := h1test.NewConn(2, 40001, 0)
+	for i := 0; i < 3; i++ {
+		st := time.Duration(i) * s
+		other.Add(h1test.Req("GET", "/b"+string(rune('0'+i)), st, st+ms), h1test.Resp(200, 20, st+2*ms, st+3*ms))
+	}
+	rep = &report.Report{}
+	h1test.Play(New(analysis.Config{MaxPeers: 1}, DefaultOptions()), rep, other)
+	if got := rep.Capture.Anomalies[AnomalyLimit]; got != 2 {
+		t.Errorf("%s = %d for two exchanges past MaxPeers, want 2", AnomalyLimit, got)
+	}
+}
