@@ -201,3 +201,33 @@ func TestSetThreshold(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseLinger: --close-linger reaches the tracker. Without a linger a
+// closed connection leaves at once, so the last ACK of each wrk
+// connection starts a connection of its own (the reason for the default).
+func TestCloseLinger(t *testing.T) {
+	const capture = "../../testdata/pcaps/wrk_short.pcap.gz"
+	conns := func(args ...string) int {
+		t.Helper()
+		code, out, stderr := run(t, "", append([]string{"analyze", "--format", "json"}, append(args, capture)...)...)
+		if code != ExitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var rep struct {
+			Summary struct {
+				TCPConnections int `json:"tcp_connections"`
+			} `json:"summary"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep.Summary.TCPConnections
+	}
+	def, short, none := conns(), conns("--close-linger", "100ms"), conns("--close-linger", "0")
+	if def != 193 || short != def {
+		t.Errorf("%d connections by default and %d with a 100 ms linger, want 193 both", def, short)
+	}
+	if none <= def {
+		t.Errorf("%d connections without a linger, want more than %d (late ACKs)", none, def)
+	}
+}
