@@ -163,6 +163,19 @@ func TestSchemaAndVersion(t *testing.T) {
 	}
 }
 
+// analyzeInto runs analyze --format json with args and decodes the report
+// into v.
+func analyzeInto(t *testing.T, v any, args ...string) {
+	t.Helper()
+	code, out, stderr := run(t, "", append([]string{"analyze", "--format", "json"}, args...)...)
+	if code != ExitOK {
+		t.Fatalf("analyze %v: exit %d: %s", args, code, stderr)
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestSetThreshold: --set reaches the detector. nagle_on has Nagle stalls
 // whose delayed ACKs wait about 40 ms; with the least delayed-ACK delay
 // raised above that, none is a stall.
@@ -170,16 +183,10 @@ func TestSetThreshold(t *testing.T) {
 	const capture = "../../testdata/pcaps/nagle_on.pcap"
 	stalls := func(args ...string) int {
 		t.Helper()
-		code, out, stderr := run(t, "", append([]string{"analyze", "--format", "json"}, append(args, capture)...)...)
-		if code != ExitOK {
-			t.Fatalf("exit %d: %s", code, stderr)
-		}
 		var rep struct {
 			Findings []struct{ Kind string } `json:"findings"`
 		}
-		if err := json.Unmarshal([]byte(out), &rep); err != nil {
-			t.Fatal(err)
-		}
+		analyzeInto(t, &rep, append(args, capture)...)
 		n := 0
 		for _, f := range rep.Findings {
 			if f.Kind == "tcp_nagle_delayed_ack_stall" {
@@ -209,18 +216,12 @@ func TestCloseLinger(t *testing.T) {
 	const capture = "../../testdata/pcaps/wrk_short.pcap.gz"
 	conns := func(args ...string) int {
 		t.Helper()
-		code, out, stderr := run(t, "", append([]string{"analyze", "--format", "json"}, append(args, capture)...)...)
-		if code != ExitOK {
-			t.Fatalf("exit %d: %s", code, stderr)
-		}
 		var rep struct {
 			Summary struct {
 				TCPConnections int `json:"tcp_connections"`
 			} `json:"summary"`
 		}
-		if err := json.Unmarshal([]byte(out), &rep); err != nil {
-			t.Fatal(err)
-		}
+		analyzeInto(t, &rep, append(args, capture)...)
 		return rep.Summary.TCPConnections
 	}
 	def, short, none := conns(), conns("--close-linger", "100ms"), conns("--close-linger", "0")

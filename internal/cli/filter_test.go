@@ -20,14 +20,8 @@ type reportCounts struct {
 
 func analyzeJSON(t *testing.T, args ...string) reportCounts {
 	t.Helper()
-	code, stdout, stderr := run(t, "", append([]string{"analyze", "--format", "json"}, args...)...)
-	if code != ExitOK {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
 	var r reportCounts
-	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
-		t.Fatal(err)
-	}
+	analyzeInto(t, &r, args...)
 	return r
 }
 
