@@ -39,19 +39,11 @@ const (
 )
 
 func (o HTMLOptions) withDefaults() HTMLOptions {
-	def := func(v *int, d int) {
-		switch {
-		case *v == 0:
-			*v = d
-		case *v < 0:
-			*v = int(^uint(0) >> 1)
-		}
-	}
-	def(&o.MaxGraphs, DefaultHTMLMaxGraphs)
-	def(&o.MaxPeers, DefaultHTMLMaxPeers)
-	def(&o.MaxWaterfallRows, DefaultHTMLMaxWaterfallRows)
-	def(&o.MaxFindings, DefaultHTMLMaxFindings)
-	def(&o.MaxTableRows, DefaultHTMLMaxTableRows)
+	capDefault(&o.MaxGraphs, DefaultHTMLMaxGraphs)
+	capDefault(&o.MaxPeers, DefaultHTMLMaxPeers)
+	capDefault(&o.MaxWaterfallRows, DefaultHTMLMaxWaterfallRows)
+	capDefault(&o.MaxFindings, DefaultHTMLMaxFindings)
+	capDefault(&o.MaxTableRows, DefaultHTMLMaxTableRows)
 	return o
 }
 

@@ -39,20 +39,23 @@ const (
 	DefaultTextMaxTargetRunes     = 60
 )
 
-func (o TextOptions) withDefaults() TextOptions {
-	def := func(v *int, d int) {
-		switch {
-		case *v == 0:
-			*v = d
-		case *v < 0:
-			*v = int(^uint(0) >> 1)
-		}
+// capDefault applies the rule of the writers' caps to *v: 0 takes the
+// default d, a negative value means no cap.
+func capDefault(v *int, d int) {
+	switch {
+	case *v == 0:
+		*v = d
+	case *v < 0:
+		*v = int(^uint(0) >> 1)
 	}
-	def(&o.MaxConnections, DefaultTextMaxConnections)
-	def(&o.MaxTransactions, DefaultTextMaxTransactions)
-	def(&o.MaxPeers, DefaultTextMaxPeers)
-	def(&o.MaxFindingsPerKind, DefaultTextMaxFindingsPerKind)
-	def(&o.MaxTargetRunes, DefaultTextMaxTargetRunes)
+}
+
+func (o TextOptions) withDefaults() TextOptions {
+	capDefault(&o.MaxConnections, DefaultTextMaxConnections)
+	capDefault(&o.MaxTransactions, DefaultTextMaxTransactions)
+	capDefault(&o.MaxPeers, DefaultTextMaxPeers)
+	capDefault(&o.MaxFindingsPerKind, DefaultTextMaxFindingsPerKind)
+	capDefault(&o.MaxTargetRunes, DefaultTextMaxTargetRunes)
 	return o
 }
 
