@@ -66,7 +66,7 @@ var htmlTemplate = template.Must(template.New("report").Parse(htmlTemplateText))
 func WriteHTML(w io.Writer, r *Report, opts HTMLOptions) error {
 	n := normalized(r)
 	b := &htmlBuilder{r: n, o: opts.withDefaults()}
-	if t, ok := parseTime(n.Capture.Start); ok {
+	if t, ok := ParseTime(n.Capture.Start); ok {
 		b.start, b.hasStart = t, true
 	}
 	v := b.build()
@@ -156,7 +156,7 @@ type htmlBuilder struct {
 
 // relUS returns a report time as microseconds since the capture start.
 func (b *htmlBuilder) relUS(at string) (int64, bool) {
-	t, ok := parseTime(at)
+	t, ok := ParseTime(at)
 	if !ok || !b.hasStart {
 		return 0, false
 	}
@@ -173,9 +173,9 @@ func (b *htmlBuilder) offset(at string) string {
 		return Escape(at)
 	}
 	if us < 0 {
-		return "-" + fmtUS(-us)
+		return "-" + FormatMicros(-us)
 	}
-	return "+" + fmtUS(us)
+	return "+" + FormatMicros(us)
 }
 
 func (b *htmlBuilder) build() *htmlView {
@@ -221,7 +221,7 @@ func (b *htmlBuilder) header() []htmlKV {
 	}
 	span := "-"
 	if c.Start != "" || c.End != "" {
-		span = fmt.Sprintf("%s .. %s (%s)", Escape(c.Start), Escape(c.End), fmtUS(c.DurationUS))
+		span = fmt.Sprintf("%s .. %s (%s)", Escape(c.Start), Escape(c.End), FormatMicros(c.DurationUS))
 	}
 	kv := []htmlKV{
 		{"tool", Escape(name) + ", schema " + Escape(r.SchemaVersion)},
@@ -279,7 +279,7 @@ func (b *htmlBuilder) finding(f *Finding) htmlFinding {
 	}
 	var extra []string
 	if f.DurationUS > 0 {
-		extra = append(extra, fmtUS(f.DurationUS))
+		extra = append(extra, FormatMicros(f.DurationUS))
 	}
 	if f.Count > 1 {
 		extra = append(extra, fmt.Sprintf("x%d", f.Count))
@@ -347,7 +347,7 @@ func (b *htmlBuilder) connTable() ([]htmlConnRow, int) {
 			Server:   orDash(Escape(c.Server)),
 			Protocol: orDash(Escape(c.Protocol)),
 			Start:    b.offset(c.Start),
-			Duration: fmtUS(c.DurationUS),
+			Duration: FormatMicros(c.DurationUS),
 			Reqs:     "-",
 			Close:    closeText(&c.Close),
 			Retrans:  retrans(c),
@@ -396,7 +396,7 @@ func (b *htmlBuilder) graph(t troubled) htmlGraph {
 		Anchor: "graph-" + strconv.FormatUint(uint64(c.ID), 10),
 		Title:  fmt.Sprintf("connection %d  %s → %s", c.ID, orDash(Escape(c.Client)), orDash(Escape(c.Server))),
 		Sub: fmt.Sprintf("%s, start %s, %s, close %s, %d retransmitted segments", orDash(Escape(c.Protocol)),
-			b.offset(c.Start), fmtUS(c.DurationUS), closeText(&c.Close), retrans(c)),
+			b.offset(c.Start), FormatMicros(c.DurationUS), closeText(&c.Close), retrans(c)),
 	}
 	var fs []*Finding
 	for _, fi := range b.byConn[c.ID] {

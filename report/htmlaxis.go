@@ -171,7 +171,7 @@ func fmtTick(v, step int64) string {
 		sign, v = "-", -v
 	}
 	if v < 1_000_000 {
-		return sign + fmtUS(v)
+		return sign + FormatMicros(v)
 	}
 	dec := int(math.Ceil(-math.Log10(float64(max(step, 1)) / 1e6)))
 	dec = min(max(dec, 0), 6)

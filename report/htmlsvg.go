@@ -62,7 +62,7 @@ func timeTicks(span float64, n int, x func(float64) float64) []tick {
 	step := math.Max(1, niceStep(span, n))
 	var out []tick
 	for v := 0.0; v <= span+step/1e6; v += step {
-		out = append(out, tick{Pos: px(x(v)), Label: fmtUS(int64(v))})
+		out = append(out, tick{Pos: px(x(v)), Label: FormatMicros(int64(v))})
 		if len(out) > 40 {
 			break
 		}
@@ -146,7 +146,7 @@ func (b *htmlBuilder) waterfall(g *peerGroup, txs map[uint32][]*Transaction) *wa
 	w := &waterfall{W: svgWidth, LabelW: wfLabelW, ChartLeft: px(chartL)}
 	w.Ticks = ax.ticks(8)
 	for _, gp := range ax.gaps() {
-		w.Gaps = append(w.Gaps, svgRect{X: px(gp.x), W: px(gp.w), Title: "idle " + fmtUS(gp.real) + " (compressed)"})
+		w.Gaps = append(w.Gaps, svgRect{X: px(gp.x), W: px(gp.w), Title: "idle " + FormatMicros(gp.real) + " (compressed)"})
 	}
 	slices.SortStableFunc(conns, func(a, c *Connection) int {
 		sa, sc := starts[a.ID], starts[c.ID]
@@ -194,23 +194,23 @@ func (b *htmlBuilder) waterfall(g *peerGroup, txs map[uint32][]*Transaction) *wa
 				row.Open = px(x(cs))
 				if c.DNS != nil && c.DNS.LookupUS > 0 {
 					row.Bars = append(row.Bars, wfBar(x, cs-c.DNS.LookupUS, c.DNS.LookupUS, y, "dns",
-						fmt.Sprintf("DNS %s: %s", Escape(c.DNS.Name), fmtUS(c.DNS.LookupUS))))
+						fmt.Sprintf("DNS %s: %s", Escape(c.DNS.Name), FormatMicros(c.DNS.LookupUS))))
 				}
 				if tx != nil && tx.TimingsUS.Connect != nil {
 					row.Bars = append(row.Bars, wfBar(x, cs, *tx.TimingsUS.Connect, y, "connect",
-						"connect "+fmtUS(*tx.TimingsUS.Connect)))
+						"connect "+FormatMicros(*tx.TimingsUS.Connect)))
 				} else if c.Handshake.RTTUS > 0 {
 					row.Bars = append(row.Bars, wfBar(x, cs, c.Handshake.RTTUS, y, "connect",
-						"connect "+fmtUS(c.Handshake.RTTUS)))
+						"connect "+FormatMicros(c.Handshake.RTTUS)))
 				}
 			}
 			if tx != nil {
 				if t0, ok := b.relUS(tx.RequestStart); ok {
 					tm := tx.TimingsUS
 					row.Bars = append(row.Bars,
-						wfBar(x, t0, tm.Send, y, "send", "send "+fmtUS(tm.Send)),
-						wfBar(x, t0+tm.Send, tm.Wait, y, "wait", "wait "+fmtUS(tm.Wait)),
-						wfBar(x, t0+tm.Send+tm.Wait, tm.Receive, y, "receive", "receive "+fmtUS(tm.Receive)))
+						wfBar(x, t0, tm.Send, y, "send", "send "+FormatMicros(tm.Send)),
+						wfBar(x, t0+tm.Send, tm.Wait, y, "wait", "wait "+FormatMicros(tm.Wait)),
+						wfBar(x, t0+tm.Send+tm.Wait, tm.Receive, y, "receive", "receive "+FormatMicros(tm.Receive)))
 				}
 			}
 			if k == nrows-1 && okEnd {
@@ -247,7 +247,7 @@ func (b *htmlBuilder) wfLabel(c *Connection, tx *Transaction, k int) (string, st
 			lbl += " refused"
 		}
 		return lbl, fmt.Sprintf("connection %d %s → %s, %s, close %s", c.ID, Escape(c.Client), Escape(c.Server),
-			fmtUS(c.DurationUS), closeText(&c.Close))
+			FormatMicros(c.DurationUS), closeText(&c.Close))
 	}
 	if k > 0 {
 		prefix = "  ↳"
@@ -261,7 +261,7 @@ func (b *htmlBuilder) wfLabel(c *Connection, tx *Transaction, k int) (string, st
 	tm := tx.TimingsUS
 	title := fmt.Sprintf("connection %d request %d: %s %s%s → %s, send %s, wait %s, receive %s, %d body bytes",
 		c.ID, tx.Index, Escape(tx.Method), Escape(tx.Host), Escape(tx.Target), status,
-		fmtUS(tm.Send), fmtUS(tm.Wait), fmtUS(tm.Receive), tx.ResponseBodyBytes)
+		FormatMicros(tm.Send), FormatMicros(tm.Wait), FormatMicros(tm.Receive), tx.ResponseBodyBytes)
 	return lbl, title
 }
 
@@ -536,7 +536,7 @@ func (b *htmlBuilder) tsgFindings(p *tsgPanel, c *Connection, d int, fs []*Findi
 			if idle, ok := evNum(f.Evidence["idle_us"]); ok && idle > 0 {
 				x0 := x(math.Max(rel-idle, 0))
 				p.Bands = append(p.Bands, tsgBand{X: px(x0), W: px(math.Max(xx-x0, 1)), Class: "idle",
-					Label: "idle " + fmtUS(int64(idle)) + " → restart", LabelX: px(x0 + 3), LabelY: px(tsgTop + 12), LabelOK: xx-x0 > 60,
+					Label: "idle " + FormatMicros(int64(idle)) + " → restart", LabelX: px(x0 + 3), LabelY: px(tsgTop + 12), LabelOK: xx-x0 > 60,
 					Title: "idle period before the slow-start restart"})
 			}
 		case kindSlowStart:
@@ -594,9 +594,9 @@ func nagleBands(data, acks []SeqPoint, x func(float64) float64, mss int) []tsgBa
 			if a.TRelUS-s1.TRelUS >= stallGapUS && s2.TRelUS-a.TRelUS <= 5000 {
 				x0, x1 := x(float64(s1.TRelUS)), x(float64(s2.TRelUS))
 				out = append(out, tsgBand{X: px(x0), W: px(math.Max(x1-x0, 2)), Class: "stall",
-					Label: "Nagle/delayed-ACK " + fmtUS(s2.TRelUS-s1.TRelUS), LabelX: px(x0 + 2),
+					Label: "Nagle/delayed-ACK " + FormatMicros(s2.TRelUS-s1.TRelUS), LabelX: px(x0 + 2),
 					LabelY: px(tsgTop + 12), LabelOK: x1-x0 > 90,
-					Title: fmt.Sprintf("%d-byte segment held its successor until the delayed ACK %s later", s1.Len, fmtUS(a.TRelUS-s1.TRelUS))})
+					Title: fmt.Sprintf("%d-byte segment held its successor until the delayed ACK %s later", s1.Len, FormatMicros(a.TRelUS-s1.TRelUS))})
 			}
 			break
 		}

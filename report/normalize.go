@@ -22,9 +22,9 @@ func FormatTime(ns int64) string {
 	return time.Unix(0, ns).UTC().Format(timeLayout)
 }
 
-// parseTime reads a time written by FormatTime (or any RFC 3339 time). ok is
+// ParseTime reads a time written by FormatTime (or any RFC 3339 time). ok is
 // false for "" and for unparseable text.
-func parseTime(s string) (t time.Time, ok bool) {
+func ParseTime(s string) (t time.Time, ok bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
@@ -38,8 +38,8 @@ func parseTime(s string) (t time.Time, ok bool) {
 // compareTime orders two report times chronologically; unparseable or empty
 // times sort first, and ties fall back to the text.
 func compareTime(a, b string) int {
-	ta, oka := parseTime(a)
-	tb, okb := parseTime(b)
+	ta, oka := ParseTime(a)
+	tb, okb := ParseTime(b)
 	switch {
 	case oka && okb:
 		if c := ta.Compare(tb); c != 0 {

@@ -25,7 +25,7 @@ func TestFormatTime(t *testing.T) {
 				t.Errorf("FormatTime(%d) = %q, want %q", tc.ns, got, tc.want)
 			}
 			if tc.ns != 0 {
-				back, ok := parseTime(got)
+				back, ok := ParseTime(got)
 				if !ok || back.UnixNano() != tc.ns {
 					t.Errorf("round trip of %q = %v, %v", got, back.UnixNano(), ok)
 				}

@@ -71,7 +71,7 @@ func (o TextOptions) withDefaults() TextOptions {
 func WriteText(w io.Writer, r *Report, opts TextOptions) error {
 	n := normalized(r)
 	tw := &textWriter{r: n, o: opts.withDefaults()}
-	if t, ok := parseTime(n.Capture.Start); ok {
+	if t, ok := ParseTime(n.Capture.Start); ok {
 		tw.start, tw.hasStart = t, true
 	}
 	tw.header()
@@ -135,7 +135,7 @@ func (t *textWriter) header() {
 	if c.Start != "" || c.End != "" {
 		span = fmt.Sprintf("%s .. %s", Escape(c.Start), Escape(c.End))
 	}
-	fmt.Fprintf(tw, "  time\t%s (%s)\n", span, fmtUS(c.DurationUS))
+	fmt.Fprintf(tw, "  time\t%s (%s)\n", span, FormatMicros(c.DurationUS))
 	fmt.Fprintf(tw, "  packets\t%d (%s), %d decoded, %d dropped\n", c.Packets, fmtBytes(c.Bytes), c.Decoded, c.Dropped)
 	fmt.Fprintf(tw, "  connections\t%d TCP, %d reused, max %d parallel to one server\n",
 		s.TCPConnections, s.ReusedConnections, s.MaxParallelConnections)
@@ -229,7 +229,7 @@ func (t *textWriter) findings() {
 			f := &fs[i]
 			var extra []string
 			if f.DurationUS > 0 {
-				extra = append(extra, fmtUS(f.DurationUS))
+				extra = append(extra, FormatMicros(f.DurationUS))
 			}
 			if f.Count > 1 {
 				extra = append(extra, fmt.Sprintf("x%d", f.Count))
@@ -367,7 +367,7 @@ func (t *textWriter) connections() {
 		}
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n",
 			c.ID, orDash(Escape(c.Client)), orDash(Escape(c.Server)), orDash(Escape(c.Protocol)), t.offset(c.Start),
-			fmtUS(c.DurationUS), reqs, closeText(&c.Close), retrans(c), escapeJoin(notes, ", "))
+			FormatMicros(c.DurationUS), reqs, closeText(&c.Close), retrans(c), escapeJoin(notes, ", "))
 	}
 	_ = tw.Flush()
 }
@@ -472,7 +472,7 @@ func (t *textWriter) transactions() {
 		}
 		fmt.Fprintf(tw, "  %d\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
 			tx.Connection, tx.Index, t.offset(tx.RequestStart), orDash(Escape(tx.Method)), status,
-			fmtUS(ti.total), fmtUS(tx.TimingsUS.Wait), tx.ResponseBodyBytes,
+			FormatMicros(ti.total), FormatMicros(tx.TimingsUS.Wait), tx.ResponseBodyBytes,
 			t.requestText(tx), escapeJoin(notes, ", "))
 	}
 	_ = tw.Flush()
@@ -503,22 +503,23 @@ func (t *textWriter) offset(at string) string {
 	if at == "" {
 		return "-"
 	}
-	tm, ok := parseTime(at)
+	tm, ok := ParseTime(at)
 	if !ok || !t.hasStart {
 		return Escape(at)
 	}
 	d := tm.Sub(t.start)
 	if d < 0 {
-		return "-" + fmtUS(-d.Microseconds())
+		return "-" + FormatMicros(-d.Microseconds())
 	}
-	return "+" + fmtUS(d.Microseconds())
+	return "+" + FormatMicros(d.Microseconds())
 }
 
-// fmtUS renders microseconds with a unit suited to the size.
-func fmtUS(us int64) string {
+// FormatMicros renders microseconds with a unit suited to the size: 850us,
+// 12.3ms, 4.500s, 2m5s.
+func FormatMicros(us int64) string {
 	switch {
 	case us < 0:
-		return "-" + fmtUS(-us)
+		return "-" + FormatMicros(-us)
 	case us < 1000:
 		return fmt.Sprintf("%dus", us)
 	case us < 1_000_000:

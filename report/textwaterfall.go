@@ -41,7 +41,7 @@ func (t *textWriter) waterfall() {
 	}
 	type span struct{ lo, hi int64 }
 	rel := func(at string) (int64, bool) {
-		tm, ok := parseTime(at)
+		tm, ok := ParseTime(at)
 		if !ok {
 			return 0, false
 		}
@@ -105,7 +105,7 @@ func (t *textWriter) waterfall() {
 		}
 	}
 	t.printf("\nWATERFALL  %d of %d connections (most troubled, in start order); one column = %s, from %s\n",
-		n, len(rank), fmtUS(max(int64(per), 1)), t.offset(FormatTime(t.start.UnixNano()+lo*1000)))
+		n, len(rank), FormatMicros(max(int64(per), 1)), t.offset(FormatTime(t.start.UnixNano()+lo*1000)))
 	t.printf("  d dns  c connect  s send  w wait  r receive  - open  | fin  x rst  > open at end\n")
 	idw := 1
 	for _, tr := range sel {
@@ -156,7 +156,7 @@ func (t *textWriter) waterfall() {
 		}
 		notes := escapeJoin(tr.kinds, ", ")
 		if notes == "" {
-			notes = fmtUS(c.DurationUS)
+			notes = FormatMicros(c.DurationUS)
 		}
 		t.printf("  %*d [%s] %s\n", idw, c.ID, row, notes)
 	}

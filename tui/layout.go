@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"connscope/report"
 )
@@ -111,7 +110,7 @@ func (r *Row) Cells() [NumColumns]string {
 	}
 	cells[ColRTT] = "-"
 	if r.RTTUS >= 0 {
-		cells[ColRTT] = fmtUS(r.RTTUS)
+		cells[ColRTT] = report.FormatMicros(r.RTTUS)
 	}
 	cells[ColBytes] = fmtBytes(c.Payload.ClientToServer) + "/" + fmtBytes(c.Payload.ServerToClient)
 	cells[ColFindings] = strconv.Itoa(r.Findings)
@@ -468,7 +467,7 @@ func findingLine(f *report.Finding, where bool) string {
 		b.WriteString("     ")
 	}
 	if f.DurationUS > 0 {
-		b.WriteString(" " + fmtUS(f.DurationUS))
+		b.WriteString(" " + report.FormatMicros(f.DurationUS))
 	}
 	if f.Count > 1 {
 		fmt.Fprintf(&b, " x%d", f.Count)
@@ -514,18 +513,18 @@ func (ix *index) detail(id uint32) []string {
 	}
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
-	start, hasStart := parseTime(c.Start)
+	start, hasStart := report.ParseTime(c.Start)
 	rel := func(at string) string {
-		t, ok := parseTime(at)
+		t, ok := report.ParseTime(at)
 		if !ok || !hasStart {
 			return orDash(report.Escape(at))
 		}
-		return "+" + fmtUS(t.Sub(start).Microseconds())
+		return "+" + report.FormatMicros(t.Sub(start).Microseconds())
 	}
 
 	add("CONNECTION %d  %s  %s -> %s  %s", c.ID, orDash(report.Escape(c.Transport)), orDash(report.Escape(c.Client)),
 		orDash(report.Escape(c.Server)), orDash(report.Escape(c.Protocol)))
-	add("  start %s  duration %s  roles from %s  vantage %s", orDash(report.Escape(c.Start)), fmtUS(c.DurationUS),
+	add("  start %s  duration %s  roles from %s  vantage %s", orDash(report.Escape(c.Start)), report.FormatMicros(c.DurationUS),
 		orDash(report.Escape(c.RoleSource)), orDash(report.Escape(c.Vantage)))
 
 	h := &c.Handshake
@@ -533,7 +532,7 @@ func (ix *index) detail(id uint32) []string {
 	add("HANDSHAKE  %s", handshakeState(h))
 	if h.RTTUS > 0 || h.ServerHalfUS > 0 || h.ClientHalfUS > 0 {
 		add("  rtt %s = server half (SYN -> SYN/ACK) %s + client half (SYN/ACK -> ACK) %s",
-			fmtUS(h.RTTUS), fmtUS(h.ServerHalfUS), fmtUS(h.ClientHalfUS))
+			report.FormatMicros(h.RTTUS), report.FormatMicros(h.ServerHalfUS), report.FormatMicros(h.ClientHalfUS))
 	}
 	if h.SYNRetries > 0 || h.SYNACKRetries > 0 {
 		add("  SYN retries %d  SYN/ACK retries %d", h.SYNRetries, h.SYNACKRetries)
@@ -576,7 +575,7 @@ func (ix *index) detail(id uint32) []string {
 	add("  retransmissions %s  out of order %s  gaps %s  dup acks %s  zero windows %s",
 		dir(t.Retransmissions), dir(t.OutOfOrder), dir(t.Gaps), dir(t.DupAcks), dir(t.ZeroWindowEvents))
 	if t.RTTUS != nil {
-		add("  data rtt min %s  p50 %s  max %s  (%d samples)", fmtUS(t.RTTUS.Min), fmtUS(t.RTTUS.P50), fmtUS(t.RTTUS.Max), t.RTTUS.Samples)
+		add("  data rtt min %s  p50 %s  max %s  (%d samples)", report.FormatMicros(t.RTTUS.Min), report.FormatMicros(t.RTTUS.P50), report.FormatMicros(t.RTTUS.Max), t.RTTUS.Samples)
 	}
 	if c.TLS != nil {
 		add("  tls %s  sni %s  alpn %s  selected %s", orDash(report.Escape(c.TLS.Version)), orDash(report.Escape(c.TLS.SNI)),
@@ -595,7 +594,7 @@ func (ix *index) detail(id uint32) []string {
 			orDash(joinEscaped(c.QUIC.ALPN, ",")))
 	}
 	if c.DNS != nil {
-		add("  dns %s  lookup %s", orDash(report.Escape(c.DNS.Name)), fmtUS(c.DNS.LookupUS))
+		add("  dns %s  lookup %s", orDash(report.Escape(c.DNS.Name)), report.FormatMicros(c.DNS.LookupUS))
 	}
 	if len(c.Anomalies) > 0 {
 		keys := make([]string, 0, len(c.Anomalies))
@@ -629,7 +628,7 @@ func (ix *index) detail(id uint32) []string {
 		}
 		connect := "-"
 		if tx.TimingsUS.Connect != nil {
-			connect = fmtUS(*tx.TimingsUS.Connect)
+			connect = report.FormatMicros(*tx.TimingsUS.Connect)
 		}
 		req := report.Escape(tx.Target)
 		if tx.Host != "" {
@@ -649,8 +648,8 @@ func (ix *index) detail(id uint32) []string {
 			notes = append(notes, report.Escape(a))
 		}
 		line := fmt.Sprintf("  %-4d %-10s %-7s %-6s %-9s %-9s %-9s %-9s %-10s %s", tx.Index, rel(tx.RequestStart),
-			orDash(report.Escape(tx.Method)), status, connect, fmtUS(tx.TimingsUS.Send), fmtUS(tx.TimingsUS.Wait),
-			fmtUS(tx.TimingsUS.Receive), fmtBytes(uint64(max(tx.ResponseBodyBytes, 0))), orDash(req))
+			orDash(report.Escape(tx.Method)), status, connect, report.FormatMicros(tx.TimingsUS.Send), report.FormatMicros(tx.TimingsUS.Wait),
+			report.FormatMicros(tx.TimingsUS.Receive), fmtBytes(uint64(max(tx.ResponseBodyBytes, 0))), orDash(req))
 		if len(notes) > 0 {
 			line += "  [" + strings.Join(notes, ", ") + "]"
 		}
@@ -750,29 +749,6 @@ func WrapLines(lines []string, width int) []string {
 		out = append(out, string(r))
 	}
 	return out
-}
-
-func parseTime(s string) (time.Time, bool) {
-	if s == "" {
-		return time.Time{}, false
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	return t, err == nil
-}
-
-// fmtUS renders microseconds with a unit suited to the size.
-func fmtUS(us int64) string {
-	switch {
-	case us < 0:
-		return "-" + fmtUS(-us)
-	case us < 1000:
-		return fmt.Sprintf("%dus", us)
-	case us < 1_000_000:
-		return fmt.Sprintf("%.1fms", float64(us)/1e3)
-	case us < 60_000_000:
-		return fmt.Sprintf("%.3fs", float64(us)/1e6)
-	}
-	return (time.Duration(us) * time.Microsecond).Round(time.Second).String()
 }
 
 // fmtBytes renders a byte count compactly: 512B, 1.5K, 20.0M.
