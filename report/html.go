@@ -233,21 +233,8 @@ func (b *htmlBuilder) header() []htmlKV {
 		{"connections", fmt.Sprintf("%d TCP, %d reused, max %d parallel to one server", s.TCPConnections, s.ReusedConnections, s.MaxParallelConnections)},
 		{"http", fmt.Sprintf("%d requests, %d responses, %d pipelined", s.HTTPRequests, s.HTTPResponses, s.PipelinedRequests)},
 	}
-	var other []string
-	for _, p := range []struct {
-		n    int
-		name string
-	}{
-		{s.TLSConnections, "TLS"}, {s.WebSocketConnections, "WebSocket"},
-		{s.H2Connections, "HTTP/2"}, {s.H2Streams, "HTTP/2 streams"},
-		{s.QUICConnections, "QUIC"}, {s.DNSLookups, "DNS lookups"},
-	} {
-		if p.n > 0 {
-			other = append(other, fmt.Sprintf("%d %s", p.n, p.name))
-		}
-	}
-	if len(other) > 0 {
-		kv = append(kv, htmlKV{"other", strings.Join(other, ", ")})
+	if other := otherCounts(&s); other != "" {
+		kv = append(kv, htmlKV{"other", other})
 	}
 	return kv
 }

@@ -39,6 +39,25 @@ const (
 	DefaultTextMaxTargetRunes     = 60
 )
 
+// otherCounts lists the summary's counts beyond TCP and HTTP/1.x that are
+// not zero ("2 TLS, 1 WebSocket"), or "".
+func otherCounts(s *Summary) string {
+	var other []string
+	for _, p := range []struct {
+		n    int
+		name string
+	}{
+		{s.TLSConnections, "TLS"}, {s.WebSocketConnections, "WebSocket"},
+		{s.H2Connections, "HTTP/2"}, {s.H2Streams, "HTTP/2 streams"},
+		{s.QUICConnections, "QUIC"}, {s.DNSLookups, "DNS lookups"},
+	} {
+		if p.n > 0 {
+			other = append(other, fmt.Sprintf("%d %s", p.n, p.name))
+		}
+	}
+	return strings.Join(other, ", ")
+}
+
 // capDefault applies the rule of the writers' caps to *v: 0 takes the
 // default d, a negative value means no cap.
 func capDefault(v *int, d int) {
@@ -139,21 +158,8 @@ func (t *textWriter) header() {
 	fmt.Fprintf(tw, "  packets\t%d (%s), %d decoded, %d dropped\n", c.Packets, fmtBytes(c.Bytes), c.Decoded, c.Dropped)
 	fmt.Fprintf(tw, "  connections\t%d TCP, %d reused, max %d parallel to one server\n",
 		s.TCPConnections, s.ReusedConnections, s.MaxParallelConnections)
-	var other []string
-	for _, p := range []struct {
-		n    int
-		name string
-	}{
-		{s.TLSConnections, "TLS"}, {s.WebSocketConnections, "WebSocket"},
-		{s.H2Connections, "HTTP/2"}, {s.H2Streams, "HTTP/2 streams"},
-		{s.QUICConnections, "QUIC"}, {s.DNSLookups, "DNS lookups"},
-	} {
-		if p.n > 0 {
-			other = append(other, fmt.Sprintf("%d %s", p.n, p.name))
-		}
-	}
-	if len(other) > 0 {
-		fmt.Fprintf(tw, "  also\t%s\n", strings.Join(other, ", "))
+	if other := otherCounts(&s); other != "" {
+		fmt.Fprintf(tw, "  also\t%s\n", other)
 	}
 	fmt.Fprintf(tw, "  http\t%d requests, %d responses, %d pipelined\n", s.HTTPRequests, s.HTTPResponses, s.PipelinedRequests)
 	fmt.Fprintf(tw, "  vantage\t%s\n", orDash(Escape(c.Vantage)))
