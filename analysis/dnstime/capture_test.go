@@ -1,36 +1,17 @@
 package dnstime_test
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"connscope/analysis"
 	"connscope/analysis/dnstime"
-	"connscope/capture"
-	"connscope/internal/pipeline"
+	"connscope/internal/pipeline/pipelinetest"
 )
 
 // TestDNSLookupCapture runs the lab capture dns_lookup.pcap
 // (testdata/pcaps/README.md): A and AAAA for web.test answered ≈150 ms
 // late, then a connection to the answered address.
 func TestDNSLookupCapture(t *testing.T) {
-	path := filepath.Join("..", "..", "testdata", "pcaps", "dns_lookup.pcap")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("capture not present: %v", err)
-	}
-	src, err := capture.OpenFiles([]string{path}, capture.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	cfg := pipeline.DefaultConfig()
-	cfg.Analyzers = []analysis.Factory{dnstime.Factory()}
-	rep, err := pipeline.Run(context.Background(), src, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := pipelinetest.Run(t, "dns_lookup.pcap", dnstime.Factory())
 	if len(rep.DNSLookups) != 2 || rep.Summary.DNSLookups != 2 {
 		t.Fatalf("lookups %+v", rep.DNSLookups)
 	}

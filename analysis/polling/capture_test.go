@@ -1,38 +1,19 @@
 package polling_test
 
 import (
-	"context"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
-	"connscope/analysis"
 	"connscope/analysis/polling"
-	"connscope/capture"
-	"connscope/internal/pipeline"
+	"connscope/internal/pipeline/pipelinetest"
 	"connscope/report"
 )
 
 func run(t *testing.T, name string) *report.Report {
 	t.Helper()
-	path := filepath.Join("..", "..", "testdata", "pcaps", name)
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("capture %s not present: %v", name, err)
-	}
-	src, err := capture.OpenFiles([]string{path}, capture.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	cfg := pipeline.DefaultConfig()
-	cfg.Analyzers = []analysis.Factory{polling.Factory()}
-	rep, err := pipeline.Run(context.Background(), src, cfg)
-	if err != nil {
-		t.Fatalf("run %s: %v", name, err)
-	}
-	return rep
+	return pipelinetest.Run(t, name, polling.Factory())
 }
 
 // TestCaptures checks the lab captures made for these rules
