@@ -181,6 +181,19 @@ func severityRank(s string) int {
 	return 3
 }
 
+// CompareSeverityKind orders findings most severe first (error, warning,
+// info, then any other severity by name), then by kind: the order in which
+// the text report and the terminal UI list them.
+func CompareSeverityKind(a, b *Finding) int {
+	if c := cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Severity, b.Severity); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Kind, b.Kind)
+}
+
 func (t *textWriter) findings() {
 	fs := t.r.Findings
 	total := 0
@@ -196,16 +209,7 @@ func (t *textWriter) findings() {
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		fa, fb := &fs[a], &fs[b]
-		if c := cmp.Compare(severityRank(fa.Severity), severityRank(fb.Severity)); c != 0 {
-			return c
-		}
-		if c := strings.Compare(fa.Severity, fb.Severity); c != 0 {
-			return c
-		}
-		return strings.Compare(fa.Kind, fb.Kind)
-	})
+	slices.SortStableFunc(idx, func(a, b int) int { return CompareSeverityKind(&fs[a], &fs[b]) })
 	for start := 0; start < len(idx); {
 		first := &fs[idx[start]]
 		end := start

@@ -415,33 +415,12 @@ func StatusText(rep *report.Report, mode Mode, done bool) string {
 		state, src, rep.Capture.Packets, conns, rep.Summary.HTTPRequests, rep.Capture.Dropped, anoms, len(rep.Findings))
 }
 
-// severityRank orders severities: error, warning, info, then anything
-// else.
-func severityRank(s string) int {
-	switch s {
-	case report.SeverityError:
-		return 0
-	case report.SeverityWarning:
-		return 1
-	case report.SeverityInfo:
-		return 2
-	}
-	return 3
-}
-
 // sortedFindings returns finding indexes, most severe first, then by kind,
 // then in report order.
 func sortedFindings(fs []report.Finding, idx []int) []int {
 	out := slices.Clone(idx)
 	slices.SortStableFunc(out, func(a, b int) int {
-		fa, fb := &fs[a], &fs[b]
-		if c := cmp.Compare(severityRank(fa.Severity), severityRank(fb.Severity)); c != 0 {
-			return c
-		}
-		if c := strings.Compare(fa.Severity, fb.Severity); c != 0 {
-			return c
-		}
-		if c := strings.Compare(fa.Kind, fb.Kind); c != 0 {
+		if c := report.CompareSeverityKind(&fs[a], &fs[b]); c != 0 {
 			return c
 		}
 		return cmp.Compare(a, b)
