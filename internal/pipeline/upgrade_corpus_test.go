@@ -2,7 +2,6 @@ package pipeline_test
 
 import (
 	"bufio"
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,22 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"connscope/capture"
 	"connscope/internal/corpus"
-	"connscope/internal/pipeline"
 	"connscope/report"
 )
-
-func runCorpusFile(t *testing.T, path string) *report.Report {
-	t.Helper()
-	src, err := capture.OpenFiles([]string{path}, capture.Options{})
-	if err != nil {
-		t.Skipf("unreadable capture: %v", err)
-	}
-	defer src.Close()
-	rep, _ := pipeline.Run(context.Background(), src, pipeline.DefaultConfig())
-	return rep
-}
 
 var upgradeCorpusRE = regexp.MustCompile(`(?i)websocket|http2|h2c|tls|ssl|alpn|https`)
 
@@ -53,7 +39,7 @@ func TestUpgradeCorpusNoPanic(t *testing.T) {
 		n++
 		path := filepath.Join(dir, cols[0])
 		t.Run(cols[0], func(t *testing.T) {
-			rep := runCorpusFile(t, path)
+			rep := runFile(t, path)
 			for _, c := range rep.Connections {
 				if h := c.H2; h != nil {
 					if h.MaxConcurrentStreams > h.Streams || len(h.Exchanges) > 1000 || h.Streams < len(h.Exchanges) {
@@ -123,7 +109,7 @@ func TestWebSocketZeekBaselines(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(filepath.Base(tc.trace), func(t *testing.T) {
 			rows := zeekRows(t, filepath.Join(dir, "zeek", "baselines", tc.baseline, "websocket.log"))
-			rep := runCorpusFile(t, filepath.Join(dir, tc.trace))
+			rep := runFile(t, filepath.Join(dir, tc.trace))
 			var ws []report.Connection
 			for _, c := range rep.Connections {
 				if c.WebSocket != nil {
@@ -142,7 +128,7 @@ func TestWebSocketZeekBaselines(t *testing.T) {
 	}
 	// Zeek logs the session but raises a weird for the wrong accept value;
 	// the record says handshake_valid false.
-	rep := runCorpusFile(t, filepath.Join(dir, "zeek/traces/websocket/wrong-accept-header.pcap"))
+	rep := runFile(t, filepath.Join(dir, "zeek/traces/websocket/wrong-accept-header.pcap"))
 	if ws := rep.Connections[0].WebSocket; ws == nil || ws.HandshakeValid {
 		t.Fatalf("wrong-accept-header: %+v", ws)
 	}
@@ -162,7 +148,7 @@ func TestTLSZeekBaselines(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(filepath.Base(tc.trace), func(t *testing.T) {
 			rows := zeekRows(t, filepath.Join(dir, "zeek", "baselines", tc.baseline, "ssl.log"))
-			rep := runCorpusFile(t, filepath.Join(dir, tc.trace))
+			rep := runFile(t, filepath.Join(dir, tc.trace))
 			byPort := map[string]*report.ConnTLS{}
 			for _, c := range rep.Connections {
 				if c.TLS != nil {
