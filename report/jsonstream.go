@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // writeJSONStream writes r (already normalised) as the same document
@@ -19,24 +21,7 @@ import (
 // the Report struct tags.
 func writeJSONStream(w io.Writer, r *Report) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var buf bytes.Buffer
-	var out, safe []byte
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	// put encodes v compactly, indents it with the given line prefix
-	// (appendIndented: the same bytes as the encoder's own SetIndent, in a
-	// fraction of the time) and writes it terminal-safe
-	// (appendTerminalSafe) without the trailing newline.
-	put := func(v any, prefix string) error {
-		buf.Reset()
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		out = appendIndented(out[:0], bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), prefix)
-		safe = appendTerminalSafe(safe[:0], out)
-		_, err := bw.Write(safe)
-		return err
-	}
+	var e elemEncoder
 	rv := reflect.ValueOf(r).Elem()
 	rt := rv.Type()
 	bw.WriteByte('{')
@@ -56,26 +41,148 @@ func writeJSONStream(w io.Writer, r *Report) error {
 		first = false
 		bw.WriteString("\n  \"" + name + "\": ")
 		if v.Kind() != reflect.Slice || v.Len() == 0 {
-			if err := put(v.Interface(), "  "); err != nil {
+			out, err := e.put(nil, v.Interface(), "  ")
+			if err != nil {
 				return err
 			}
+			bw.Write(out)
 			continue
 		}
 		bw.WriteByte('[')
-		for j := range v.Len() {
-			if j > 0 {
-				bw.WriteByte(',')
-			}
-			bw.WriteString("\n    ")
-			// A pointer to the element encodes the same and is not a copy.
-			if err := put(v.Index(j).Addr().Interface(), "    "); err != nil {
-				return err
-			}
+		if err := writeElements(bw, v, &e); err != nil {
+			return err
 		}
 		bw.WriteString("\n  ]")
 	}
 	bw.WriteString("\n}\n")
 	return bw.Flush()
+}
+
+// elemEncoder encodes one value the way the streaming writer needs it.
+type elemEncoder struct {
+	buf       bytes.Buffer
+	enc       *json.Encoder
+	out, safe []byte
+}
+
+// put appends v to dst: encoded compactly, indented with the given line
+// prefix (appendIndented: the same bytes as the encoder's own SetIndent,
+// in a fraction of the time) and made terminal-safe (appendTerminalSafe),
+// without the trailing newline.
+func (e *elemEncoder) put(dst []byte, v any, prefix string) ([]byte, error) {
+	if e.enc == nil {
+		e.enc = json.NewEncoder(&e.buf)
+		e.enc.SetEscapeHTML(false)
+	}
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil {
+		return dst, err
+	}
+	e.out = appendIndented(e.out[:0], bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'}), prefix)
+	return appendTerminalSafe(dst, e.out), nil
+}
+
+// putRange appends the elements [lo, hi) of the list s, each preceded by
+// its separator and line break.
+func (e *elemEncoder) putRange(dst []byte, s reflect.Value, lo, hi int) ([]byte, error) {
+	for j := lo; j < hi; j++ {
+		if j > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, "\n    "...)
+		// A pointer to the element encodes the same and is not a copy.
+		var err error
+		if dst, err = e.put(dst, s.Index(j).Addr().Interface(), "    "); err != nil {
+			return dst, err
+		}
+	}
+	return dst, nil
+}
+
+// elemBatch is how many list elements one encoding job covers.
+const elemBatch = 256
+
+// writeElements writes the elements of the list s. Long lists are encoded
+// in batches by up to GOMAXPROCS goroutines while the batches are written
+// in order, so the bytes are those of one goroutine encoding them all; at
+// most two batches per goroutine are in memory at once.
+func writeElements(bw *bufio.Writer, s reflect.Value, e *elemEncoder) error {
+	n := s.Len()
+	workers := min(runtime.GOMAXPROCS(0), (n+elemBatch-1)/elemBatch)
+	if workers < 2 {
+		out, err := e.putRange(nil, s, 0, n)
+		if err != nil {
+			return err
+		}
+		_, err = bw.Write(out)
+		return err
+	}
+	type result struct {
+		out []byte
+		err error
+	}
+	type job struct {
+		lo, hi int
+		done   chan result
+	}
+	jobs := make(chan job)
+	order := make(chan chan result, 2*workers)
+	free := make(chan []byte, 2*workers+1)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var we elemEncoder
+			for j := range jobs {
+				var buf []byte
+				select {
+				case buf = <-free:
+				default:
+				}
+				out, err := we.putRange(buf[:0], s, j.lo, j.hi)
+				j.done <- result{out, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		for lo := 0; lo < n; lo += elemBatch {
+			done := make(chan result, 1)
+			select {
+			case order <- done:
+			case <-stop:
+				return
+			}
+			select {
+			case jobs <- job{lo, min(lo+elemBatch, n), done}:
+			case <-stop:
+				done <- result{} // the writer has stopped reading results
+				return
+			}
+		}
+	}()
+	var first error
+	for done := range order {
+		res := <-done
+		if first == nil {
+			first = res.err
+			if first == nil {
+				_, first = bw.Write(res.out)
+			}
+			if first != nil {
+				close(stop)
+			}
+		}
+		select {
+		case free <- res.out:
+		default:
+		}
+	}
+	wg.Wait()
+	return first
 }
 
 // jsonField returns the JSON name of a Report field and whether it has

@@ -1,10 +1,14 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"math"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -44,7 +48,13 @@ func streamCases() map[string]*Report {
 		DNSLookups:  []DNSLookup{{Name: "web.test", Type: "A", Answers: []string{"192.0.2.2"}}},
 		Interrupted: true,
 	}
+	long := &Report{}
+	for i := range 5*elemBatch + 7 { // several batches for the parallel encoder, a short last one
+		long.Connections = append(long.Connections, Connection{ID: uint32(i + 1), Client: "10.0.0.1:" + strconv.Itoa(1024+i), Findings: []int{}})
+		long.Transactions = append(long.Transactions, Transaction{Connection: uint32(i + 1), Target: "/" + strings.Repeat("x", i%50)})
+	}
 	return map[string]*Report{
+		"long_lists":      long,
 		"empty":           {},
 		"full":            full,
 		"not_interrupted": func() *Report { c := *full; c.Interrupted = false; return &c }(),
@@ -140,5 +150,20 @@ func TestAppendTerminalSafe(t *testing.T) {
 	var back string
 	if err := json.Unmarshal(got, &back); err != nil || back != in {
 		t.Errorf("decoded %q (%v), want %q", back, err, in)
+	}
+}
+
+// TestWriteElementsError: an element that cannot be encoded stops the
+// parallel list writer with that error, and every goroutine ends.
+func TestWriteElementsError(t *testing.T) {
+	for _, bad := range []int{0, 3*elemBatch + 1, 9*elemBatch - 1} {
+		peers := make([]Peer, 9*elemBatch)
+		peers[bad].ConnectionRatePerS = math.NaN()
+		bw := bufio.NewWriter(io.Discard)
+		var e elemEncoder
+		err := writeElements(bw, reflect.ValueOf(peers), &e)
+		if err == nil || !strings.Contains(err.Error(), "NaN") {
+			t.Errorf("bad element %d: err = %v, want the NaN encoding error", bad, err)
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"sort"
 	"time"
 
 	"connscope/analysis"
@@ -394,17 +393,10 @@ func (r *run) captureReport(cs capture.Stats, vant map[string]int) report.Captur
 	return c
 }
 
-// summarize sorts the connections and transactions of rep and fills the
-// summary counts that come from them.
+// summarize sorts the connections and transactions of rep (sortRecords)
+// and fills the summary counts that come from them.
 func summarize(rep *report.Report) {
-	sort.Slice(rep.Connections, func(i, j int) bool { return rep.Connections[i].ID < rep.Connections[j].ID })
-	sort.SliceStable(rep.Transactions, func(i, j int) bool {
-		a, b := &rep.Transactions[i], &rep.Transactions[j]
-		if a.Connection != b.Connection {
-			return a.Connection < b.Connection
-		}
-		return a.Index < b.Index
-	})
+	sortRecords(rep)
 	s := &rep.Summary
 	s.TCPConnections = len(rep.Connections)
 	for i := range rep.Connections {

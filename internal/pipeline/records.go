@@ -1,6 +1,10 @@
 package pipeline
 
-import "connscope/report"
+import (
+	"slices"
+
+	"connscope/report"
+)
 
 // recordChunk is the number of records per chunk of a recordStore.
 const recordChunk = 1024
@@ -66,4 +70,82 @@ func (s *recordStore) moveTo(rep *report.Report) {
 		rep.Transactions = txs
 	}
 	*s = recordStore{}
+}
+
+// sortRecords orders rep's connections by id and its transactions by
+// connection and index, keeping the order of equal keys. Records are
+// hundreds of bytes and arrive in close order, which is nearly but not
+// quite id order: sorting the slices themselves would swap whole records
+// O(n log n) times (O(n log² n) for the stable sort). Instead the keys are
+// sorted and each record is then moved once (permute); an already sorted
+// list is left as it is.
+func sortRecords(rep *report.Report) {
+	cs := rep.Connections
+	ck := make([]sortKey, len(cs))
+	for i := range cs {
+		ck[i] = sortKey{a: cs[i].ID, pos: int32(i)}
+	}
+	sortKeysAndPermute(cs, ck)
+	ts := rep.Transactions
+	tk := make([]sortKey, len(ts))
+	for i := range ts {
+		tk[i] = sortKey{a: ts[i].Connection, b: int64(ts[i].Index), pos: int32(i)}
+	}
+	sortKeysAndPermute(ts, tk)
+}
+
+// sortKey is the sort key of the record at pos; pos breaks ties, which
+// makes the order stable.
+type sortKey struct {
+	a   uint32
+	b   int64
+	pos int32
+}
+
+func (k sortKey) less(o sortKey) bool {
+	if k.a != o.a {
+		return k.a < o.a
+	}
+	if k.b != o.b {
+		return k.b < o.b
+	}
+	return k.pos < o.pos
+}
+
+// sortKeysAndPermute sorts keys (keys[i] describes s[i]) and rearranges s
+// into the same order, moving every element at most once.
+func sortKeysAndPermute[T any](s []T, keys []sortKey) {
+	if slices.IsSortedFunc(keys, compareKeys) {
+		return
+	}
+	slices.SortFunc(keys, compareKeys)
+	// keys[i].pos is the element that belongs at i: follow each cycle of
+	// the permutation once, marking placed slots with pos = -1.
+	for i := range keys {
+		if keys[i].pos < 0 || int(keys[i].pos) == i {
+			continue
+		}
+		tmp := s[i]
+		j := i
+		for {
+			from := int(keys[j].pos)
+			keys[j].pos = -1
+			if from == i {
+				s[j] = tmp
+				break
+			}
+			s[j] = s[from]
+			j = from
+		}
+	}
+}
+
+func compareKeys(x, y sortKey) int {
+	switch {
+	case x.less(y):
+		return -1
+	case y.less(x):
+		return 1
+	}
+	return 0
 }
