@@ -90,7 +90,7 @@ type cdAgg struct {
 // Analyzer is the body detector.
 type Analyzer struct {
 	cfg     analysis.Config
-	conns   map[flow.ConnID][]pending
+	conns   analysis.ConnMap[[]pending]
 	cd      map[cdKey]*cdAgg
 	peers   map[h1.PeerKey]struct{}
 	dropped int
@@ -99,7 +99,7 @@ type Analyzer struct {
 
 // New returns a body detector.
 func New(cfg analysis.Config) *Analyzer {
-	return &Analyzer{cfg: cfg.WithDefaults(), conns: map[flow.ConnID][]pending{}, cd: map[cdKey]*cdAgg{}, peers: map[h1.PeerKey]struct{}{}}
+	return &Analyzer{cfg: cfg.WithDefaults(), cd: map[cdKey]*cdAgg{}, peers: map[h1.PeerKey]struct{}{}}
 }
 
 // Name implements analysis.Analyzer.
@@ -144,7 +144,7 @@ func (a *Analyzer) check(e *analysis.Exchange, m *httpdecode.Message, d flow.Dir
 	default:
 		return
 	}
-	ps := a.conns[e.Conn.ID]
+	ps, _ := a.conns.Get(e.Conn.ID)
 	if len(ps) >= MaxPendingPerConn {
 		return
 	}
@@ -156,7 +156,7 @@ func (a *Analyzer) check(e *analysis.Exchange, m *httpdecode.Message, d flow.Dir
 	if e.Response != nil {
 		p.status = e.Response.Status
 	}
-	a.conns[e.Conn.ID] = append(ps, p)
+	a.conns.Put(e.Conn.ID, append(ps, p))
 }
 
 func (a *Analyzer) closeDelimited(e *analysis.Exchange, r *httpdecode.Message) {
@@ -186,8 +186,8 @@ var side = [2]string{"client", "server"}
 // ConnClosed implements analysis.ConnHandler: it judges the truncated
 // messages of the connection by how their direction ended.
 func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
-	ps := a.conns[c.Conn.ID]
-	delete(a.conns, c.Conn.ID)
+	ps, _ := a.conns.Get(c.Conn.ID)
+	a.conns.Delete(c.Conn.ID)
 	for _, p := range ps {
 		d, o := p.dir, p.dir.Reverse()
 		var endedBy string

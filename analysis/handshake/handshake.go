@@ -95,7 +95,7 @@ type agg struct {
 type Analyzer struct {
 	cfg     analysis.Config
 	opt     Options
-	conns   map[flow.ConnID]*cand
+	conns   analysis.ConnMap[*cand]
 	peers   map[h1.PeerKey]*agg
 	dropped int
 }
@@ -105,7 +105,7 @@ func New(cfg analysis.Config) *Analyzer { return NewWithOptions(cfg, DefaultOpti
 
 // NewWithOptions returns a detector with the given thresholds.
 func NewWithOptions(cfg analysis.Config, o Options) *Analyzer {
-	return &Analyzer{cfg: cfg.WithDefaults(), opt: o, conns: map[flow.ConnID]*cand{}, peers: map[h1.PeerKey]*agg{}}
+	return &Analyzer{cfg: cfg.WithDefaults(), opt: o, peers: map[h1.PeerKey]*agg{}}
 }
 
 // Name implements analysis.Analyzer.
@@ -117,13 +117,13 @@ func (a *Analyzer) ConnOpened(*analysis.ConnInfo) {}
 // Exchange implements analysis.ExchangeHandler.
 func (a *Analyzer) Exchange(e *analysis.Exchange) {
 	if e.Index > 0 {
-		if c := a.conns[e.Conn.ID]; c != nil {
+		if c, _ := a.conns.Get(e.Conn.ID); c != nil {
 			c.requests++
 		}
 		return
 	}
 	c := &cand{peer: h1.PeerOf(e.Conn), id: e.Conn.ID, tx: e.Index, requests: 1, skipped: true}
-	a.conns[e.Conn.ID] = c
+	a.conns.Put(e.Conn.ID, c)
 	ci, q, r := e.Conn, e.Request, e.Response
 	if ci.SYN == 0 || q == nil || r == nil || !r.Complete || r.Truncated || q.Start <= int64(ci.SYN) || r.End < q.Start {
 		return
@@ -145,11 +145,11 @@ func (a *Analyzer) Exchange(e *analysis.Exchange) {
 
 // ConnClosed implements analysis.ConnHandler.
 func (a *Analyzer) ConnClosed(cl *analysis.ConnClosed) {
-	c := a.conns[cl.Conn.ID]
+	c, _ := a.conns.Get(cl.Conn.ID)
 	if c == nil {
 		return
 	}
-	delete(a.conns, cl.Conn.ID)
+	a.conns.Delete(cl.Conn.ID)
 	a.settle(c)
 }
 
@@ -185,14 +185,9 @@ func share(c *cand) float64 {
 func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
 	// Connections never closed (not expected from the pipeline) count with
 	// the exchanges seen.
-	ids := make([]flow.ConnID, 0, len(a.conns))
-	for id := range a.conns {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
-		a.settle(a.conns[id])
-		delete(a.conns, id)
+	for id, c := range a.conns.All() {
+		a.settle(c)
+		a.conns.Delete(id)
 	}
 	keys := make([]h1.PeerKey, 0, len(a.peers))
 	for k := range a.peers {

@@ -149,7 +149,7 @@ type peerState struct {
 type Analyzer struct {
 	cfg      analysis.Config
 	opt      Options
-	conns    map[flow.ConnID]*conn
+	conns    analysis.ConnMap[*conn]
 	free     analysis.FreeList[conn]
 	peers    map[h1.PeerKey]*peerState
 	disabled map[disKey]*disAgg
@@ -169,7 +169,7 @@ func New(cfg analysis.Config) *Analyzer { return NewWithOptions(cfg, DefaultOpti
 
 // NewWithOptions returns a keep-alive detector with the given thresholds.
 func NewWithOptions(cfg analysis.Config, o Options) *Analyzer {
-	return &Analyzer{cfg: cfg.WithDefaults(), opt: o, conns: map[flow.ConnID]*conn{},
+	return &Analyzer{cfg: cfg.WithDefaults(), opt: o,
 		peers: map[h1.PeerKey]*peerState{}, disabled: map[disKey]*disAgg{}}
 }
 
@@ -216,11 +216,11 @@ func (a *Analyzer) Exchange(e *analysis.Exchange) {
 	if q == nil {
 		return
 	}
-	s := a.conns[e.Conn.ID]
+	s, _ := a.conns.Get(e.Conn.ID)
 	if s == nil {
 		s = a.free.Get()
 		s.info, s.peer = *e.Conn, h1.PeerOf(e.Conn)
-		a.conns[e.Conn.ID] = s
+		a.conns.Put(e.Conn.ID, s)
 	}
 	s.info.ServerHalf, s.info.ClientHalf = e.Conn.ServerHalf, e.Conn.ClientHalf
 	s.n++
@@ -310,11 +310,11 @@ func serverClose(c *analysis.ConnClosed) (flow.Time, string) {
 // ConnClosed implements analysis.ConnHandler: the connection's exchanges
 // are all known, so persistence, races and hangs are judged here.
 func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
-	s := a.conns[c.Conn.ID]
+	s, _ := a.conns.Get(c.Conn.ID)
 	if s == nil {
 		return
 	}
-	delete(a.conns, c.Conn.ID)
+	a.conns.Delete(c.Conn.ID)
 	defer a.free.Put(s)
 	s.info.ServerHalf, s.info.ClientHalf = c.Conn.ServerHalf, c.Conn.ClientHalf
 	a.disabledCheck(s)
@@ -440,13 +440,8 @@ func abs(v int64) int64 {
 // Finish implements analysis.Analyzer.
 func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
 	// Connections never closed: only persistence can be judged.
-	ids := make([]flow.ConnID, 0, len(a.conns))
-	for id := range a.conns {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
-		a.disabledCheck(a.conns[id])
+	for _, s := range a.conns.All() {
+		a.disabledCheck(s)
 	}
 	a.emitDisabled(out)
 	for _, r := range a.races {

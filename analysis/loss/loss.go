@@ -2,7 +2,6 @@ package loss
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -251,14 +250,14 @@ func (cs *connState) Recycle() {
 // Analyzer is the loss and flow-control detector.
 type Analyzer struct {
 	cfg     Config
-	conns   map[flow.ConnID]*connState
+	conns   analysis.ConnMap[*connState]
 	free    analysis.FreeList[connState]
 	pending []report.Finding
 }
 
 // New returns a loss analyser with cfg (zero fields take defaults).
 func New(cfg Config) *Analyzer {
-	return &Analyzer{cfg: cfg.withDefaults(), conns: map[flow.ConnID]*connState{}}
+	return &Analyzer{cfg: cfg.withDefaults()}
 }
 
 // Name implements analysis.Analyzer.
@@ -268,15 +267,15 @@ func (a *Analyzer) Name() string { return Name }
 func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
 	cs := a.free.Get()
 	cs.info = c
-	a.conns[c.ID] = cs
+	a.conns.Put(c.ID, cs)
 }
 
 // Segment implements analysis.SegmentHandler.
 func (a *Analyzer) Segment(s *analysis.Segment) {
-	cs := a.conns[s.Conn.ID]
+	cs, _ := a.conns.Get(s.Conn.ID)
 	if cs == nil {
 		cs = a.free.Get()
-		a.conns[s.Conn.ID] = cs
+		a.conns.Put(s.Conn.ID, cs)
 	}
 	cs.info = s.Conn
 	relAck, hasAck := cs.tr.RelAck(s)
@@ -554,8 +553,8 @@ func (a *Analyzer) windowFull(cs *connState, s *analysis.Segment, end int64) {
 
 // ConnClosed implements analysis.ConnHandler.
 func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
-	cs := a.conns[c.Conn.ID]
-	delete(a.conns, c.Conn.ID)
+	cs, _ := a.conns.Get(c.Conn.ID)
+	a.conns.Delete(c.Conn.ID)
 	if cs == nil {
 		return
 	}
@@ -575,16 +574,10 @@ func (a *Analyzer) Pending(out analysis.Emitter) {
 // Finish implements analysis.Analyzer: it emits the findings of closed
 // connections (and of any still open, in id order).
 func (a *Analyzer) Finish(_ *report.Report, out analysis.Emitter) {
-	ids := make([]flow.ConnID, 0, len(a.conns))
-	for id := range a.conns {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		cs := a.conns[id]
+	for _, cs := range a.conns.All() {
 		a.conclude(cs, lastTime(cs))
 	}
-	a.conns = map[flow.ConnID]*connState{}
+	a.conns.Clear()
 	for _, f := range a.pending {
 		out.Emit(f)
 	}

@@ -40,13 +40,13 @@ type peer struct {
 type Analyzer struct {
 	cfg     analysis.Config
 	peers   map[key]*peer
-	byConn  map[flow.ConnID]*peer
+	byConn  analysis.ConnMap[*peer]
 	dropped int
 }
 
 // New returns a peer-table builder.
 func New(cfg analysis.Config) *Analyzer {
-	return &Analyzer{cfg: cfg.WithDefaults(), peers: map[key]*peer{}, byConn: map[flow.ConnID]*peer{}}
+	return &Analyzer{cfg: cfg.WithDefaults(), peers: map[key]*peer{}}
 }
 
 // Name implements analysis.Analyzer.
@@ -64,7 +64,7 @@ func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
 		p = &peer{key: k, ports: map[uint16]struct{}{}, first: c.Start}
 		a.peers[k] = p
 	}
-	a.byConn[c.ID] = p
+	a.byConn.Put(c.ID, p)
 	p.ports[c.Client.Port] = struct{}{}
 	if c.SYN != 0 {
 		p.handshakes++
@@ -76,11 +76,11 @@ func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
 
 // ConnClosed implements analysis.ConnHandler.
 func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
-	p := a.byConn[c.Conn.ID]
+	p, _ := a.byConn.Get(c.Conn.ID)
 	if p == nil {
 		return
 	}
-	delete(a.byConn, c.Conn.ID)
+	a.byConn.Delete(c.Conn.ID)
 	end := c.CloseAt
 	if end == 0 || c.CloseKind == "open" || c.CloseKind == "idle_timeout" || c.CloseKind == "evicted" {
 		end = c.End
@@ -113,7 +113,7 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 
 // Exchange implements analysis.ExchangeHandler.
 func (a *Analyzer) Exchange(e *analysis.Exchange) {
-	if p := a.byConn[e.Conn.ID]; p != nil {
+	if p, _ := a.byConn.Get(e.Conn.ID); p != nil {
 		p.requests++
 	}
 }

@@ -2,7 +2,6 @@ package pipelining
 
 import (
 	"fmt"
-	"sort"
 	"time"
 
 	"connscope/analysis"
@@ -140,7 +139,7 @@ type conn struct {
 // Analyzer is the pipelining detector.
 type Analyzer struct {
 	opt   Options
-	conns map[flow.ConnID]*conn
+	conns analysis.ConnMap[*conn]
 	free  analysis.FreeList[conn]
 	out   []report.Finding
 }
@@ -150,7 +149,7 @@ func New(cfg analysis.Config) *Analyzer { return NewWithOptions(cfg, DefaultOpti
 
 // NewWithOptions returns a pipelining detector with the given thresholds.
 func NewWithOptions(_ analysis.Config, o Options) *Analyzer {
-	return &Analyzer{opt: o, conns: map[flow.ConnID]*conn{}}
+	return &Analyzer{opt: o}
 }
 
 // Name implements analysis.Analyzer.
@@ -160,11 +159,11 @@ func (a *Analyzer) Name() string { return Name }
 func (a *Analyzer) ConnOpened(*analysis.ConnInfo) {}
 
 func (a *Analyzer) state(c *analysis.ConnInfo) *conn {
-	s := a.conns[c.ID]
+	s, _ := a.conns.Get(c.ID)
 	if s == nil {
 		s = a.free.Get()
 		s.info = *c
-		a.conns[c.ID] = s
+		a.conns.Put(c.ID, s)
 	}
 	// The handshake may complete after the connection opened: refresh.
 	s.info.ServerHalf, s.info.ClientHalf = c.ServerHalf, c.ClientHalf
@@ -292,8 +291,8 @@ func (a *Analyzer) headOfLine(s *conn, e *analysis.Exchange, cur *xchg) {
 
 // ConnClosed implements analysis.ConnHandler.
 func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
-	if s := a.conns[c.Conn.ID]; s != nil {
-		delete(a.conns, c.Conn.ID)
+	if s, _ := a.conns.Get(c.Conn.ID); s != nil {
+		a.conns.Delete(c.Conn.ID)
 		a.flush(s)
 		a.free.Put(s)
 	}
@@ -361,14 +360,9 @@ func (a *Analyzer) Pending(out analysis.Emitter) {
 
 // Finish implements analysis.Analyzer.
 func (a *Analyzer) Finish(_ *report.Report, out analysis.Emitter) {
-	ids := make([]flow.ConnID, 0, len(a.conns))
-	for id := range a.conns {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
-		a.flush(a.conns[id])
-		delete(a.conns, id)
+	for id, s := range a.conns.All() {
+		a.flush(s)
+		a.conns.Delete(id)
 	}
 	for _, f := range a.out {
 		out.Emit(f)

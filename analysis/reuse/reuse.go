@@ -95,7 +95,7 @@ type peerState struct {
 type Analyzer struct {
 	cfg     analysis.Config
 	opt     Options
-	conns   map[flow.ConnID]*connState
+	conns   analysis.ConnMap[*connState]
 	peers   map[h1.PeerKey]*peerState
 	dropped int
 }
@@ -105,7 +105,7 @@ func New(cfg analysis.Config) *Analyzer { return NewWithOptions(cfg, DefaultOpti
 
 // NewWithOptions returns a reuse detector with the given thresholds.
 func NewWithOptions(cfg analysis.Config, o Options) *Analyzer {
-	return &Analyzer{cfg: cfg.WithDefaults(), opt: o, conns: map[flow.ConnID]*connState{}, peers: map[h1.PeerKey]*peerState{}}
+	return &Analyzer{cfg: cfg.WithDefaults(), opt: o, peers: map[h1.PeerKey]*peerState{}}
 }
 
 // Name implements analysis.Analyzer.
@@ -121,12 +121,12 @@ func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
 		}
 		a.peers[pk] = &peerState{}
 	}
-	a.conns[c.ID] = &connState{peer: pk}
+	a.conns.Put(c.ID, &connState{peer: pk})
 }
 
 // Exchange implements analysis.ExchangeHandler.
 func (a *Analyzer) Exchange(e *analysis.Exchange) {
-	s := a.conns[e.Conn.ID]
+	s, _ := a.conns.Get(e.Conn.ID)
 	if s == nil || e.Request == nil {
 		return
 	}
@@ -140,11 +140,11 @@ func (a *Analyzer) Exchange(e *analysis.Exchange) {
 
 // ConnClosed implements analysis.ConnHandler.
 func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
-	s := a.conns[c.Conn.ID]
+	s, _ := a.conns.Get(c.Conn.ID)
 	if s == nil {
 		return
 	}
-	delete(a.conns, c.Conn.ID)
+	a.conns.Delete(c.Conn.ID)
 	ps := a.peers[s.peer]
 	ci := c.Conn
 	r := rec{id: ci.ID, start: ci.Start, requests: s.requests, syn: ci.SYN != 0}

@@ -75,15 +75,15 @@ func (cs *connState) Recycle() {
 
 // Analyzer collects RTT samples per connection.
 type Analyzer struct {
-	conns map[flow.ConnID]*connState
+	conns analysis.ConnMap[*connState]
 	free  analysis.FreeList[connState]
-	done  map[flow.ConnID]*report.RTT
+	done  analysis.ConnMap[*report.RTT]
 	all   []time.Duration // scratch for stats
 }
 
 // New returns an RTT analyser.
 func New() *Analyzer {
-	return &Analyzer{conns: map[flow.ConnID]*connState{}, done: map[flow.ConnID]*report.RTT{}}
+	return &Analyzer{}
 }
 
 // Name implements analysis.Analyzer.
@@ -93,15 +93,15 @@ func (a *Analyzer) Name() string { return Name }
 func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
 	cs := a.free.Get()
 	cs.tr.conn = c
-	a.conns[c.ID] = cs
+	a.conns.Put(c.ID, cs)
 }
 
 // Segment implements analysis.SegmentHandler.
 func (a *Analyzer) Segment(s *analysis.Segment) {
-	cs := a.conns[s.Conn.ID]
+	cs, _ := a.conns.Get(s.Conn.ID)
 	if cs == nil {
 		cs = a.free.Get()
-		a.conns[s.Conn.ID] = cs
+		a.conns.Put(s.Conn.ID, cs)
 	}
 	smp, ok := cs.tr.Observe(s)
 	if !ok {
@@ -125,23 +125,23 @@ func (a *Analyzer) Segment(s *analysis.Segment) {
 // ConnClosed implements analysis.ConnHandler: the statistics are computed
 // and the per-connection state is released.
 func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
-	cs := a.conns[c.Conn.ID]
-	delete(a.conns, c.Conn.ID)
+	cs, _ := a.conns.Get(c.Conn.ID)
+	a.conns.Delete(c.Conn.ID)
 	if cs == nil {
 		cs = &connState{}
 	}
 	cs.tr.conn = c.Conn
 	if st := cs.stats(&a.all); st != nil {
-		a.done[c.Conn.ID] = st
+		a.done.Put(c.Conn.ID, st)
 	}
 	a.free.Put(cs)
 }
 
 // ReportConn implements analysis.ConnReporter.
 func (a *Analyzer) ReportConn(id flow.ConnID, rc *report.Connection) {
-	if st, ok := a.done[id]; ok {
+	if st, ok := a.done.Get(id); ok {
 		rc.TCP.RTTUS = st
-		delete(a.done, id)
+		a.done.Delete(id)
 	}
 }
 

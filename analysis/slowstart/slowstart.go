@@ -3,7 +3,6 @@ package slowstart
 import (
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"connscope/analysis"
@@ -184,14 +183,14 @@ func (cs *connState) Recycle() {
 // Analyzer is the slow-start detector.
 type Analyzer struct {
 	cfg     Config
-	conns   map[flow.ConnID]*connState
+	conns   analysis.ConnMap[*connState]
 	free    analysis.FreeList[connState]
 	pending []report.Finding
 }
 
 // New returns a slow-start detector (zero Config fields take defaults).
 func New(cfg Config) *Analyzer {
-	return &Analyzer{cfg: cfg.withDefaults(), conns: map[flow.ConnID]*connState{}}
+	return &Analyzer{cfg: cfg.withDefaults()}
 }
 
 // Name implements analysis.Analyzer.
@@ -201,15 +200,15 @@ func (a *Analyzer) Name() string { return Name }
 func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
 	cs := a.free.Get()
 	cs.info = c
-	a.conns[c.ID] = cs
+	a.conns.Put(c.ID, cs)
 }
 
 // Segment implements analysis.SegmentHandler.
 func (a *Analyzer) Segment(s *analysis.Segment) {
-	cs := a.conns[s.Conn.ID]
+	cs, _ := a.conns.Get(s.Conn.ID)
 	if cs == nil {
 		cs = a.free.Get()
-		a.conns[s.Conn.ID] = cs
+		a.conns.Put(s.Conn.ID, cs)
 	}
 	cs.info = s.Conn
 	relAck, hasAck := cs.tr.RelAck(s)
@@ -508,8 +507,8 @@ func dirName(d flow.Dir) string {
 
 // ConnClosed implements analysis.ConnHandler.
 func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
-	cs := a.conns[c.Conn.ID]
-	delete(a.conns, c.Conn.ID)
+	cs, _ := a.conns.Get(c.Conn.ID)
+	a.conns.Delete(c.Conn.ID)
 	if cs != nil {
 		cs.info = c.Conn
 		a.conclude(cs)
@@ -543,15 +542,10 @@ func (a *Analyzer) Pending(out analysis.Emitter) {
 
 // Finish implements analysis.Analyzer.
 func (a *Analyzer) Finish(_ *report.Report, out analysis.Emitter) {
-	ids := make([]flow.ConnID, 0, len(a.conns))
-	for id := range a.conns {
-		ids = append(ids, id)
+	for _, cs := range a.conns.All() {
+		a.conclude(cs)
 	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		a.conclude(a.conns[id])
-	}
-	a.conns = map[flow.ConnID]*connState{}
+	a.conns.Clear()
 	for _, f := range a.pending {
 		out.Emit(f)
 	}

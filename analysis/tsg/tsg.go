@@ -72,7 +72,7 @@ type Analyzer struct {
 	keepN   int
 	live    int // points buffered for open connections
 	liveCap int
-	open    map[flow.ConnID]*conn
+	open    analysis.ConnMap[*conn]
 	kept    []*conn // at most keepN, unordered
 }
 
@@ -84,7 +84,6 @@ func New(cfg analysis.Config) *Analyzer {
 		maxPts:  cfg.SeriesMaxPoints,
 		keepN:   cfg.SeriesConns,
 		liveCap: LiveFactor * cfg.SeriesConns * cfg.SeriesMaxPoints,
-		open:    map[flow.ConnID]*conn{},
 	}
 }
 
@@ -96,7 +95,7 @@ func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
 	if !a.on {
 		return
 	}
-	a.open[c.ID] = &conn{id: c.ID, start: c.Start, mss: c.MSS}
+	a.open.Put(c.ID, &conn{id: c.ID, start: c.Start, mss: c.MSS})
 }
 
 // Segment implements analysis.SegmentHandler.
@@ -104,7 +103,7 @@ func (a *Analyzer) Segment(s *analysis.Segment) {
 	if !a.on {
 		return
 	}
-	c := a.open[s.Conn.ID]
+	c, _ := a.open.Get(s.Conn.ID)
 	if c == nil {
 		return
 	}
@@ -154,11 +153,11 @@ func (a *Analyzer) ConnClosed(cc *analysis.ConnClosed) {
 	if !a.on {
 		return
 	}
-	c := a.open[cc.Conn.ID]
+	c, _ := a.open.Get(cc.Conn.ID)
 	if c == nil {
 		return
 	}
-	delete(a.open, cc.Conn.ID)
+	a.open.Delete(cc.Conn.ID)
 	a.live -= len(c.pts)
 	c.dur = cc.End.Sub(c.start)
 	if cc.RSTUnreadData || cc.Refused {

@@ -532,8 +532,8 @@ func TestSnapshotContents(t *testing.T) {
 			break
 		}
 		r.packet(p)
-		if snap == nil && len(r.conns) > 0 && len(r.rep.Transactions) == 0 {
-			if st := r.conns[flow.ConnID(1)]; st != nil && len(st.txs) > 0 {
+		if snap == nil && r.conns.Len() > 0 && len(r.rep.Transactions) == 0 {
+			if st, _ := r.conns.Get(flow.ConnID(1)); st != nil && len(st.txs) > 0 {
 				snap = r.snapshot(src.Stats())
 				snapJSON = toJSON(t, snap)
 			}

@@ -91,7 +91,7 @@ type run struct {
 	tracker *reassembly.Tracker
 	engine  *analysis.Engine
 	rep     *report.Report
-	conns   map[flow.ConnID]*connState
+	conns   analysis.ConnMap[*connState]
 	seg     analysis.Segment
 	vant    map[string]int
 	anoms   map[string]uint64
@@ -163,7 +163,6 @@ func newRun(cfg Config) *run {
 			SchemaVersion: report.SchemaVersion,
 			Tool:          cfg.Tool,
 		},
-		conns: map[flow.ConnID]*connState{},
 		vant:  map[string]int{},
 		anoms: map[string]uint64{},
 	}
@@ -239,7 +238,7 @@ func (r *run) ConnOpened(c *reassembly.Conn) reassembly.Stream {
 		// Each side's shift applies to the windows it advertises.
 		st.info.WScale = [2]int{int(c.Handshake.Client.WScale), int(c.Handshake.Server.WScale)}
 	}
-	r.conns[c.ID] = st
+	r.conns.Put(c.ID, st)
 	r.engine.ConnOpened(&st.info)
 	return st
 }
@@ -296,13 +295,13 @@ func (r *run) Segment(c *reassembly.Conn, s *reassembly.SegmentInfo) {
 
 // ConnClosed implements reassembly.Sink.
 func (r *run) ConnClosed(c *reassembly.Conn) {
-	st := r.conns[c.ID]
+	st, _ := r.conns.Get(c.ID)
 	if st == nil {
 		// Never opened (no payload and closed before roles settled cannot
 		// happen: the tracker opens every connection before closing it).
 		return
 	}
-	delete(r.conns, c.ID)
+	r.conns.Delete(c.ID)
 	if st.http != nil {
 		st.http.Close(int64(c.End))
 	}

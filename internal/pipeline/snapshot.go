@@ -69,7 +69,7 @@ func (r *run) snapshot(cs capture.Stats) *report.Report {
 	rep := &report.Report{
 		SchemaVersion: report.SchemaVersion,
 		Tool:          r.rep.Tool,
-		Connections:   make([]report.Connection, 0, len(r.rep.Connections)+len(r.conns)),
+		Connections:   make([]report.Connection, 0, len(r.rep.Connections)+r.conns.Len()),
 		Transactions:  make([]report.Transaction, 0, len(r.rep.Transactions)),
 	}
 	for _, c := range r.rep.Connections {
@@ -85,7 +85,7 @@ func (r *run) snapshot(cs capture.Stats) *report.Report {
 	}
 	vant := maps.Clone(r.vant)
 	r.tracker.EachOpen(func(c *reassembly.Conn) {
-		st := r.conns[c.ID]
+		st, _ := r.conns.Get(c.ID)
 		if st == nil {
 			return
 		}
