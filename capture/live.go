@@ -56,6 +56,14 @@ type LiveOptions struct {
 	// instead of the memory-mapped ring. The socket is also used when the
 	// ring cannot be set up.
 	Socket bool
+	// FanoutGroup, when not 0, joins the socket to the AF_PACKET fanout
+	// group with that id in hash mode (packet(7), PACKET_FANOUT_HASH with
+	// PACKET_FANOUT_FLAG_DEFRAG): every socket of the group on the
+	// interface, in this process or another, receives a share of the
+	// packets chosen by the kernel's symmetric flow hash, so both
+	// directions of a connection reach the same socket. Only the
+	// AF_PACKET backend on Linux supports it.
+	FanoutGroup uint16
 	// Dump, when set, receives every record read, before decoding, on the
 	// goroutine that calls Next: its capture info and frame (valid during
 	// the call only; already cut to Snaplen). An error ends the capture:

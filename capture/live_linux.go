@@ -186,7 +186,22 @@ func (s *liveSource) openRing(prog []bpf.RawInstruction) error {
 			return fmt.Errorf("set promiscuous mode: %w", err)
 		}
 	}
+	if g := s.opts.FanoutGroup; g != 0 {
+		if err := ring.SetFanout(afpacket.FanoutHashWithDefrag, g); err != nil {
+			return fanoutError(g, err)
+		}
+	}
 	return nil
+}
+
+// fanoutError explains a failure to join fanout group g: the kernel
+// refuses (EINVAL) a group that exists with another mode or on another
+// interface.
+func fanoutError(g uint16, err error) error {
+	if errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("join fanout group %d: %w (the group exists with another mode or on another interface)", g, err)
+	}
+	return fmt.Errorf("join fanout group %d: %w", g, err)
 }
 
 // openSocket opens a plain AF_PACKET socket. The filter is attached before
@@ -227,6 +242,14 @@ func (s *liveSource) openSocket(prog []bpf.RawInstruction) error {
 		mreq := unix.PacketMreq{Ifindex: int32(s.info.index), Type: unix.PACKET_MR_PROMISC}
 		if err := unix.SetsockoptPacketMreq(fd, unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, &mreq); err != nil {
 			return fmt.Errorf("set promiscuous mode: %w", err)
+		}
+	}
+	if g := s.opts.FanoutGroup; g != 0 {
+		// A bound socket joins; the argument is the group id in the low
+		// 16 bits and mode and flags in the high ones.
+		arg := int(g) | (unix.PACKET_FANOUT_HASH|unix.PACKET_FANOUT_FLAG_DEFRAG)<<16
+		if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_FANOUT, arg); err != nil {
+			return fanoutError(g, err)
 		}
 	}
 	s.buf = make([]byte, s.opts.Snaplen)

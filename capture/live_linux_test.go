@@ -4,10 +4,13 @@ package capture
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -208,6 +211,101 @@ func TestOpenLiveLoopback(t *testing.T) {
 			}
 			if tc.snaplen > 0 && st.Anomalies[AnomalyCaptureSnaplenCut] == 0 {
 				t.Errorf("anomalies %v: want %s", st.Anomalies, AnomalyCaptureSnaplenCut)
+			}
+		})
+	}
+}
+
+// TestOpenLiveFanout: two sockets in one fanout group on lo (ring and
+// plain socket) split the packets of many connections between them, every
+// connection whole on one side (the kernel's hash is symmetric), and
+// together see each packet once.
+func TestOpenLiveFanout(t *testing.T) {
+	needRoot(t)
+	for _, socket := range []bool{false, true} {
+		t.Run(fmt.Sprintf("socket=%v", socket), func(t *testing.T) {
+			ln, port := loopbackListener(t)
+			lt, err := LiveLinkType("lo")
+			if err != nil {
+				t.Fatal(err)
+			}
+			group := uint16(0x5c00 + rand.IntN(0x100))
+			if socket {
+				group += 0x100
+			}
+			var srcs [2]Source
+			for i := range srcs {
+				srcs[i], err = OpenLive("lo", LiveOptions{
+					Filter:      tcpPortFilter(t, lt, port),
+					Socket:      socket,
+					ReadTimeout: 50 * time.Millisecond,
+					FanoutGroup: group,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer srcs[i].Close()
+			}
+			const conns = 40
+			for range conns {
+				sendOnce(t, ln, 100)
+			}
+			// Each member counts SYNs, FINs and payload per client port.
+			type counts struct{ syn, fin, payload int }
+			var per [2]map[uint16]*counts
+			var wg sync.WaitGroup
+			for i, src := range srcs {
+				per[i] = map[uint16]*counts{}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					quiet := 0
+					for quiet < 10 { // 0.5 s without a packet ends the read
+						p, err := src.Next()
+						if errors.Is(err, ErrTimeout) {
+							quiet++
+							continue
+						}
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						quiet = 0
+						client := p.Src.Port
+						if client == port {
+							client = p.Dst.Port
+						}
+						c := per[i][client]
+						if c == nil {
+							c = &counts{}
+							per[i][client] = c
+						}
+						if p.Has(FlagSYN) && !p.Has(FlagACK) {
+							c.syn++
+						}
+						if p.Has(FlagFIN) {
+							c.fin++
+						}
+						c.payload += p.PayloadLen
+					}
+				}()
+			}
+			wg.Wait()
+			if len(per[0]) == 0 || len(per[1]) == 0 {
+				t.Fatalf("one member got no connection: %d and %d of %d", len(per[0]), len(per[1]), conns)
+			}
+			if len(per[0])+len(per[1]) != conns {
+				t.Errorf("members saw %d + %d connections, want %d in all, none on both", len(per[0]), len(per[1]), conns)
+			}
+			for i := range per {
+				for client, c := range per[i] {
+					if _, both := per[1-i][client]; both {
+						t.Errorf("connection from port %d reached both members", client)
+					}
+					if c.syn != 1 || c.fin != 2 || c.payload != 100 {
+						t.Errorf("member %d, port %d: %d SYNs, %d FINs, %d payload bytes; want 1, 2, 100", i, client, c.syn, c.fin, c.payload)
+					}
+				}
 			}
 		})
 	}

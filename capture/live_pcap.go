@@ -41,6 +41,9 @@ func LiveLinkType(iface string) (layers.LinkType, error) {
 // privilege to capture, the error says so in one line.
 func OpenLive(iface string, opts LiveOptions) (Source, error) {
 	opts = opts.withDefaults()
+	if opts.FanoutGroup != 0 {
+		return nil, liveOpenError(iface, errors.New("fanout groups need the AF_PACKET backend (a build without -tags libpcap)"))
+	}
 	h, err := activate(iface, opts)
 	if err != nil {
 		return nil, liveOpenError(iface, err)

@@ -26,6 +26,7 @@ type captureOptions struct {
 	count    uint64
 	snaplen  int
 	promisc  bool
+	fanout   uint16
 	buffer   string
 }
 
@@ -56,6 +57,7 @@ file as they arrive. Capturing needs root or CAP_NET_RAW.`,
 	f.Uint64VarP(&c.count, "count", "c", 0, "stop after `N` TCP/UDP packets (0: no limit)")
 	f.IntVarP(&c.snaplen, "snaplen", "s", capture.DefaultSnaplen, "bytes kept of each packet")
 	f.BoolVar(&c.promisc, "promisc", false, "put the interface in promiscuous mode")
+	f.Uint16Var(&c.fanout, "fanout-group", 0, "join AF_PACKET fanout group `ID` (1-65535) in hash mode: processes started with the same ID split the interface's connections between them (0: none)")
 	f.StringVar(&c.buffer, "buffer", "16MiB", "kernel capture buffer, `SIZE`; packets arriving while it is full are dropped and counted")
 	_ = cmd.RegisterFlagCompletionFunc("interface", completeInterfaces)
 	o.register(cmd)
@@ -114,6 +116,7 @@ func runCapture(cmd *cobra.Command, o *analyzeOptions, c *captureOptions) error 
 		Snaplen:     c.snaplen,
 		Promiscuous: c.promisc,
 		BufferSize:  int(buf),
+		FanoutGroup: c.fanout,
 		Dump:        dump,
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -260,6 +261,50 @@ func TestCaptureLoopbackAcceptance(t *testing.T) {
 				t.Errorf("-w file holds %d packets, the report counts %d", n, capt.Packets)
 			}
 		})
+	}
+}
+
+// TestCaptureFanoutGroup: two captures started with the same --fanout-group
+// split 20 one-request connections between them, each connection whole in
+// one report.
+func TestCaptureFanoutGroup(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("live capture needs root")
+	}
+	if testing.Short() {
+		t.Skip("takes 4 seconds")
+	}
+	port := httpServer(t)
+	group := strconv.Itoa(0x6c00 + os.Getpid()%0x400)
+	var waits [2]func() (int, string, string)
+	for i := range waits {
+		waits[i] = startCapture(t, "capture", "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port),
+			"--fanout-group", group, "--duration", "4s", "--format", "json")
+	}
+	requests(t, port, 20)
+	conns, reqs := 0, 0
+	for i, wait := range waits {
+		code, stdout, stderr := wait()
+		if code != ExitOK {
+			t.Fatalf("capture %d: exit %d: %s", i, code, stderr)
+		}
+		var rep report.Report
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatalf("capture %d: %v", i, err)
+		}
+		if rep.Summary.TCPConnections == 0 {
+			t.Errorf("capture %d saw no connection", i)
+		}
+		for _, c := range rep.Connections {
+			if !c.Handshake.Complete || c.Close.Kind != "fin" || c.HTTP == nil || c.HTTP.Requests != 1 || c.HTTP.Responses != 1 {
+				t.Errorf("capture %d: connection %s is not whole: %+v %+v %+v", i, c.Client, c.Handshake, c.Close, c.HTTP)
+			}
+		}
+		conns += rep.Summary.TCPConnections
+		reqs += rep.Summary.HTTPRequests
+	}
+	if conns != 20 || reqs != 20 {
+		t.Errorf("the two captures saw %d connections and %d requests, want 20 and 20", conns, reqs)
 	}
 }
 
