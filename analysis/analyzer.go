@@ -96,6 +96,16 @@ type ConnReporter interface {
 	ReportConn(id flow.ConnID, rc *report.Connection)
 }
 
+// RecordHandler sees every finished connection record, with its
+// transactions, once: TCP connections as they close (after the
+// ConnReporters filled the record), UDP ones (QUIC) at the end, before
+// Finish. Records are not kept in memory for Finish to read (they may be
+// in a report.RecordLog), so an analyser that judges records collects what
+// it needs here. It must not keep rc or txs.
+type RecordHandler interface {
+	Record(rc *report.Connection, txs []report.Transaction)
+}
+
 // PendingReporter is an analyser whose Finish runs only once (it concludes
 // and forgets state) but which can emit, any number of times and without
 // changing its state, the findings it has already concluded: those of

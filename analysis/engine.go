@@ -14,6 +14,7 @@ type Engine struct {
 	segs  []SegmentHandler
 	exch  []ExchangeHandler
 	reps  []ConnReporter
+	recs  []RecordHandler
 }
 
 // NewEngine returns an engine over the given analysers, which are called in
@@ -32,6 +33,9 @@ func NewEngine(as []Analyzer) *Engine {
 		}
 		if h, ok := a.(ConnReporter); ok {
 			e.reps = append(e.reps, h)
+		}
+		if h, ok := a.(RecordHandler); ok {
+			e.recs = append(e.recs, h)
 		}
 	}
 	return e
@@ -79,6 +83,13 @@ func (e *Engine) ReportConn(id flow.ConnID, rc *report.Connection) {
 	}
 }
 
+// Record dispatches a finished connection record.
+func (e *Engine) Record(rc *report.Connection, txs []report.Transaction) {
+	for _, h := range e.recs {
+		h.Record(rc, txs)
+	}
+}
+
 // collector is the Emitter the engine hands to analysers.
 type collector struct{ fs []report.Finding }
 
@@ -94,8 +105,9 @@ func (c *collector) Emit(f report.Finding) {
 
 // Finish asks every analyser to add its results to rep, then orders the
 // findings deterministically (by time, connection, kind, summary), links
-// them to their connections and transactions, and fills the summary's
-// finding counts. Connections and transactions must already be in rep.
+// them to their connections and transactions (report.LinkFindings), and
+// fills the summary's finding counts. Connections and transactions must
+// already be in rep (or its record log).
 func (e *Engine) Finish(rep *report.Report) {
 	col := &collector{}
 	for _, a := range e.all {
@@ -130,30 +142,10 @@ func (e *Engine) Finish(rep *report.Report) {
 	if rep.Summary.Findings == nil {
 		rep.Summary.Findings = map[string]int{}
 	}
-	connIdx := make(map[uint32]int, len(rep.Connections))
-	for i := range rep.Connections {
-		connIdx[rep.Connections[i].ID] = i
-	}
-	txIdx := make(map[[2]int]int, len(rep.Transactions))
-	for i := range rep.Transactions {
-		t := &rep.Transactions[i]
-		txIdx[[2]int{int(t.Connection), t.Index}] = i
-	}
 	for i := range fs {
-		f := &fs[i]
-		rep.Summary.Findings[f.Kind] += f.Count
-		if f.Connection == nil {
-			continue
-		}
-		if ci, ok := connIdx[*f.Connection]; ok {
-			rep.Connections[ci].Findings = append(rep.Connections[ci].Findings, i)
-		}
-		if f.Transaction != nil {
-			if ti, ok := txIdx[[2]int{int(*f.Connection), *f.Transaction}]; ok {
-				rep.Transactions[ti].Findings = append(rep.Transactions[ti].Findings, i)
-			}
-		}
+		rep.Summary.Findings[fs[i].Kind] += fs[i].Count
 	}
+	rep.LinkFindings()
 }
 
 func connKey(f *report.Finding) int64 {

@@ -87,7 +87,10 @@ type (
 // headers the report keeps (Host and the connection-management headers),
 // and headersSize is -1. The output is deterministic and r is not modified.
 func WriteHAR(w io.Writer, r *Report) error {
-	n := normalized(r)
+	n, err := normalizedAll(r)
+	if err != nil {
+		return err
+	}
 	servers := make(map[uint32]string, len(n.Connections))
 	for _, c := range n.Connections {
 		servers[c.ID] = c.Server

@@ -64,7 +64,10 @@ var htmlTemplate = template.Must(template.New("report").Parse(htmlTemplateText))
 // control and bidirectional characters visible). The output is
 // deterministic and r is not modified.
 func WriteHTML(w io.Writer, r *Report, opts HTMLOptions) error {
-	n := normalized(r)
+	n, err := normalizedAll(r)
+	if err != nil {
+		return err
+	}
 	b := &htmlBuilder{r: n, o: opts.withDefaults()}
 	if t, ok := ParseTime(n.Capture.Start); ok {
 		b.start, b.hasStart = t, true

@@ -40,6 +40,14 @@ func writeJSONStream(w io.Writer, r *Report) error {
 		}
 		first = false
 		bw.WriteString("\n  \"" + name + "\": ")
+		if d := r.Deferred; d != nil && (name == "connections" && d.Len() > 0 || name == "transactions" && d.Transactions() > 0) {
+			bw.WriteByte('[')
+			if err := d.writeList(bw, name == "transactions"); err != nil {
+				return err
+			}
+			bw.WriteString("\n  ]")
+			continue
+		}
 		if v.Kind() != reflect.Slice || v.Len() == 0 {
 			out, err := e.put(nil, v.Interface(), "  ")
 			if err != nil {
@@ -304,6 +312,13 @@ func isNormalized(r *Report) bool {
 
 // writeJSONDirect is WriteJSON's fast path; see WriteJSON.
 func writeJSONDirect(w io.Writer, r *Report) error {
+	if r != nil && r.Deferred != nil && (len(r.Connections) > 0 || len(r.Transactions) > 0 || !streamable) {
+		// Records in both places (or no streaming writer): decode the log.
+		var err error
+		if r, err = materialized(r); err != nil {
+			return err
+		}
+	}
 	if r == nil || !isNormalized(r) {
 		r = normalized(r)
 	}

@@ -35,6 +35,12 @@ type Report struct {
 	// Interrupted is true when the run stopped before the end of its input
 	// (a live capture cancelled, a read error): counts are then partial.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Deferred, when set, holds connections and transactions in encoded
+	// form beside (usually instead of) the two lists above, which is how
+	// an offline run of millions of connections keeps its memory bounded:
+	// see RecordLog. It is not part of the JSON contract; the writers
+	// render its records as if they were in the lists.
+	Deferred *RecordLog `json:"-"`
 }
 
 // Tool names the program that wrote the report.

@@ -136,7 +136,11 @@ func (s *NDJSONStream) End(r *Report) error {
 		return fmt.Errorf("ndjson stream: end called twice")
 	}
 	s.ended = true
-	n := normalized(r)
+	n, err := normalizedAll(r)
+	if err != nil {
+		s.err = err
+		return err
+	}
 
 	txByConn := map[uint32][]Transaction{}
 	for _, t := range n.Transactions {

@@ -88,7 +88,10 @@ func (o TextOptions) withDefaults() TextOptions {
 // from the capture start. The output is deterministic and r is not
 // modified.
 func WriteText(w io.Writer, r *Report, opts TextOptions) error {
-	n := normalized(r)
+	n, err := normalizedAll(r)
+	if err != nil {
+		return err
+	}
 	tw := &textWriter{r: n, o: opts.withDefaults()}
 	if t, ok := ParseTime(n.Capture.Start); ok {
 		tw.start, tw.hasStart = t, true

@@ -95,19 +95,26 @@ func (analyzer) Finish(rep *report.Report, out analysis.Emitter) {
 			s.first = l.At
 		}
 	}
-	delayed := map[string]int{} // client host → connections
-	for i := range rep.Connections {
-		c := &rep.Connections[i]
-		if c.DNS != nil && c.DNS.LookupUS >= thr {
-			delayed[host(c.Client)]++
-		}
-	}
 	keys := make([]pair, 0, len(byPair))
 	for k, s := range byPair {
 		if s.slow > 0 {
 			keys = append(keys, k)
 		}
 	}
+	if len(keys) == 0 {
+		return
+	}
+	// The DNS attribution of connections is only known at the end (and
+	// patched into records that may be in a record log): read them back,
+	// which only captures with a slow lookup pay for. A log that cannot be
+	// read fails the report's writer with the same error.
+	delayed := map[string]int{} // client host → connections
+	_ = rep.EachConnection(func(c *report.Connection) error {
+		if c.DNS != nil && c.DNS.LookupUS >= thr {
+			delayed[host(c.Client)]++
+		}
+		return nil
+	})
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i].client != keys[j].client {
 			return keys[i].client < keys[j].client

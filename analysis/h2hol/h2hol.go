@@ -55,11 +55,12 @@ func Kinds() []analysis.KindDoc {
 	}}
 }
 
-// Analyzer is the HTTP/2 head-of-line detector.
-type Analyzer struct{}
-
 // New returns the analyser.
 func New() *Analyzer { return &Analyzer{} }
+
+// Analyzer is the HTTP/2 head-of-line detector; it keeps its findings
+// until Finish.
+type Analyzer struct{ out []report.Finding }
 
 // Name implements analysis.Analyzer.
 func (a *Analyzer) Name() string { return Name }
@@ -75,17 +76,23 @@ func rtt(c *report.Connection) (int64, string) {
 	return FallbackRTT.Microseconds(), "fallback_min_rto"
 }
 
-// Finish implements analysis.Analyzer.
-func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
-	for i := range rep.Connections {
-		c := &rep.Connections[i]
-		if c.H2 == nil || len(c.H2.HOLEvents) == 0 {
-			continue
-		}
-		if f, ok := judge(c); ok {
-			out.Emit(f)
-		}
+// Record implements analysis.RecordHandler: it judges the connection's
+// head-of-line events.
+func (a *Analyzer) Record(c *report.Connection, _ []report.Transaction) {
+	if c.H2 == nil || len(c.H2.HOLEvents) == 0 {
+		return
 	}
+	if f, ok := judge(c); ok {
+		a.out = append(a.out, f)
+	}
+}
+
+// Finish implements analysis.Analyzer.
+func (a *Analyzer) Finish(_ *report.Report, out analysis.Emitter) {
+	for _, f := range a.out {
+		out.Emit(f)
+	}
+	a.out = nil
 }
 
 func judge(c *report.Connection) (report.Finding, bool) {

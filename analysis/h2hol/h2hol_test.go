@@ -3,6 +3,7 @@ package h2hol
 import (
 	"testing"
 
+	"connscope/analysis/internal/h1/h1test"
 	"connscope/report"
 )
 
@@ -39,7 +40,7 @@ func TestJudge(t *testing.T) {
 				c.TCP.RTTUS = &report.RTT{P50: tc.p50, Samples: 3}
 			}
 			var out collect
-			New().Finish(&report.Report{Connections: []report.Connection{c}}, &out)
+			h1test.FinishRecords(New(), &report.Report{Connections: []report.Connection{c}}, &out)
 			if len(out.fs) != min(tc.count, 1) {
 				t.Fatalf("findings %+v", out.fs)
 			}

@@ -43,11 +43,34 @@ What to change: reuse connections (keep-alive with a bounded pool per host), or 
 // Analyzer is the parallel-connections detector.
 type Analyzer struct {
 	limit int
+	// unused counts, per (client host, server endpoint), the connections
+	// that carried no client payload; at most maxPairs pairs.
+	unused   map[pair]int
+	maxPairs int
 }
 
 // New returns a parallel-connections detector.
 func New(cfg analysis.Config) *Analyzer {
-	return &Analyzer{limit: cfg.WithDefaults().MaxParallel}
+	cfg = cfg.WithDefaults()
+	return &Analyzer{limit: cfg.MaxParallel, maxPairs: cfg.MaxPeers, unused: map[pair]int{}}
+}
+
+// Record implements analysis.RecordHandler: it counts the connections
+// that carried no request (opened and never used). Pairs past the peer
+// limit (Config.MaxPeers) are not counted: they are not in the peer table
+// either.
+func (a *Analyzer) Record(c *report.Connection, _ []report.Transaction) {
+	if c.Payload.ClientToServer != 0 {
+		return
+	}
+	host, _, err := net.SplitHostPort(c.Client)
+	if err != nil {
+		return
+	}
+	k := pair{host, c.Server}
+	if _, ok := a.unused[k]; ok || len(a.unused) < a.maxPairs {
+		a.unused[k]++
+	}
 }
 
 // Name implements analysis.Analyzer.
@@ -58,26 +81,9 @@ type pair struct{ client, server string }
 // Finish implements analysis.Analyzer.
 func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
 	var over []int
-	want := map[pair]int{}
 	for i := range rep.Peers {
-		p := &rep.Peers[i]
-		if p.MaxParallel > a.limit {
+		if rep.Peers[i].MaxParallel > a.limit {
 			over = append(over, i)
-			want[pair{p.Client, p.Server}] = 0
-		}
-	}
-	if len(over) == 0 {
-		return
-	}
-	for i := range rep.Connections {
-		c := &rep.Connections[i]
-		host, _, err := net.SplitHostPort(c.Client)
-		if err != nil {
-			continue
-		}
-		k := pair{host, c.Server}
-		if _, ok := want[k]; ok && c.Payload.ClientToServer == 0 {
-			want[k]++
 		}
 	}
 	for _, i := range over {
@@ -91,7 +97,7 @@ func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
 				"limit":                  a.limit,
 				"requests":               p.Requests,
 				"peak_connections_per_s": p.PeakRatePerS,
-				"unused_connections":     want[pair{p.Client, p.Server}],
+				"unused_connections":     a.unused[pair{p.Client, p.Server}],
 			},
 			Summary: fmt.Sprintf("%s had up to %d connections open at once to %s (limit %d)", p.Client, p.MaxParallel, p.Server, a.limit),
 			Advice:  "Reuse connections from a bounded per-host pool, or use HTTP/2 to multiplex requests on one connection.",

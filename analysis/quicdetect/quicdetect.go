@@ -20,7 +20,7 @@ func Factory() analysis.Factory {
 		Name:  Name,
 		Doc:   "QUIC connections and what their Initial packets reveal (version, SNI, ALPN, HTTP/3)",
 		Kinds: Kinds(),
-		New:   func(analysis.Config) analysis.Analyzer { return analyzer{} },
+		New:   func(analysis.Config) analysis.Analyzer { return &analyzer{} },
 	}
 }
 
@@ -37,50 +37,56 @@ What to do: nothing is wrong. When you compare with HTTP/1.1 or HTTP/2 traffic t
 	}}
 }
 
-type analyzer struct{}
+// analyzer keeps the finding of each QUIC connection until Finish.
+type analyzer struct{ out []report.Finding }
 
-func (analyzer) Name() string { return Name }
+func (*analyzer) Name() string { return Name }
 
 // Finish emits one finding per QUIC connection.
-func (analyzer) Finish(rep *report.Report, out analysis.Emitter) {
-	for i := range rep.Connections {
-		c := &rep.Connections[i]
-		q := c.QUIC
-		if q == nil {
-			continue
-		}
-		h3 := slices.ContainsFunc(q.ALPN, func(s string) bool { return s == "h3" || len(s) > 3 && s[:3] == "h3-" })
-		id := c.ID
-		what := "QUIC"
-		if h3 {
-			what = "QUIC (HTTP/3)"
-		}
-		summary := fmt.Sprintf("%s connection to %s, version %s", what, c.Server, q.Version)
-		if q.SNI != "" {
-			summary += ", server name " + q.SNI
-		}
-		alpn := q.ALPN
-		if alpn == nil {
-			alpn = []string{}
-		}
-		out.Emit(report.Finding{
-			Kind:       Kind,
-			Severity:   report.SeverityInfo,
-			Connection: &id,
-			At:         c.Start,
-			DurationUS: c.DurationUS,
-			Summary:    summary,
-			Evidence: map[string]any{
-				"version":             q.Version,
-				"sni":                 q.SNI,
-				"alpn":                alpn,
-				"h3":                  h3,
-				"client_hello":        q.ClientHello,
-				"server_responded":    q.ServerResponded,
-				"retry":               q.Retry,
-				"version_negotiation": q.VersionNegotiation,
-			},
-			Advice: "No action needed; HTTP/3 requests are encrypted and not listed as transactions. If the server never responded, check that UDP 443 is allowed on the path.",
-		})
+func (a *analyzer) Finish(_ *report.Report, out analysis.Emitter) {
+	for _, f := range a.out {
+		out.Emit(f)
 	}
+	a.out = nil
+}
+
+// Record implements analysis.RecordHandler.
+func (a *analyzer) Record(c *report.Connection, _ []report.Transaction) {
+	q := c.QUIC
+	if q == nil {
+		return
+	}
+	h3 := slices.ContainsFunc(q.ALPN, func(s string) bool { return s == "h3" || len(s) > 3 && s[:3] == "h3-" })
+	id := c.ID
+	what := "QUIC"
+	if h3 {
+		what = "QUIC (HTTP/3)"
+	}
+	summary := fmt.Sprintf("%s connection to %s, version %s", what, c.Server, q.Version)
+	if q.SNI != "" {
+		summary += ", server name " + q.SNI
+	}
+	alpn := q.ALPN
+	if alpn == nil {
+		alpn = []string{}
+	}
+	a.out = append(a.out, report.Finding{
+		Kind:       Kind,
+		Severity:   report.SeverityInfo,
+		Connection: &id,
+		At:         c.Start,
+		DurationUS: c.DurationUS,
+		Summary:    summary,
+		Evidence: map[string]any{
+			"version":             q.Version,
+			"sni":                 q.SNI,
+			"alpn":                alpn,
+			"h3":                  h3,
+			"client_hello":        q.ClientHello,
+			"server_responded":    q.ServerResponded,
+			"retry":               q.Retry,
+			"version_negotiation": q.VersionNegotiation,
+		},
+		Advice: "No action needed; HTTP/3 requests are encrypted and not listed as transactions. If the server never responded, check that UDP 443 is allowed on the path.",
+	})
 }

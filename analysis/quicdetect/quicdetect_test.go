@@ -29,7 +29,7 @@ func TestFinish(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			rep := &report.Report{Connections: c.conns}
 			var rec h1test.Recorder
-			analyzer{}.Finish(rep, &rec)
+			h1test.FinishRecords(&analyzer{}, rep, &rec)
 			fs := rec.Findings
 			if len(fs) != len(c.want) {
 				t.Fatalf("%d findings, want %d", len(fs), len(c.want))

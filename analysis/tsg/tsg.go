@@ -205,18 +205,15 @@ func (a *Analyzer) Finish(rep *report.Report, _ analysis.Emitter) {
 	}
 	// Connections still open at the end were closed by the tracker's flush
 	// before Finish; any left here never reached the report.
-	byID := make(map[uint32]*conn, len(a.kept))
+	patch := make(map[uint32]func(*report.Connection), len(a.kept))
 	for _, c := range a.kept {
-		byID[uint32(c.id)] = c
-	}
-	for i := range rep.Connections {
-		rc := &rep.Connections[i]
-		c := byID[rc.ID]
-		if c == nil || rc.Transport == "udp" {
-			continue
+		patch[uint32(c.id)] = func(rc *report.Connection) {
+			if rc.Transport != "udp" {
+				rc.Series = c.series(shifts(rc, c.wscale))
+			}
 		}
-		rc.Series = c.series(shifts(rc, c.wscale))
 	}
+	rep.PatchConnections(patch)
 }
 
 // shifts returns the window-scale shift of each direction: from the

@@ -2,7 +2,6 @@ package upgrade
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"connscope/analysis"
@@ -64,8 +63,12 @@ func Kinds() []analysis.KindDoc {
 	}
 }
 
-// Analyzer is the protocol-switch detector.
-type Analyzer struct{}
+// Analyzer is the protocol-switch detector. It keeps its findings and the
+// protocol decoders' anomaly counts until Finish.
+type Analyzer struct {
+	out   []report.Finding
+	anoms map[string]uint64
+}
 
 // New returns the analyser.
 func New() *Analyzer { return &Analyzer{} }
@@ -81,29 +84,40 @@ type txRef struct {
 	ok    bool
 }
 
+// Record implements analysis.RecordHandler. txs are in index order.
+func (a *Analyzer) Record(c *report.Connection, txs []report.Transaction) {
+	var switched, h2cOffer txRef
+	for i := range txs {
+		tx := &txs[i]
+		if !switched.ok && tx.Status == 101 {
+			switched = txRef{tx.Index, tx.RequestStart, true}
+		}
+		if !h2cOffer.ok && hasToken(tx.Headers.Upgrade, "h2c") {
+			h2cOffer = txRef{tx.Index, tx.RequestStart, true}
+		}
+	}
+	if c.WebSocket != nil {
+		a.out = append(a.out, websocketFinding(c, switched))
+	}
+	if h2cOffer.ok {
+		a.out = append(a.out, h2cFinding(c, h2cOffer))
+	}
+	a.countAnomalies(c.Anomalies)
+}
+
 // Finish implements analysis.Analyzer.
 func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
-	switched := map[uint32]txRef{}
-	h2cOffer := map[uint32]txRef{}
-	for i := range rep.Transactions {
-		tx := &rep.Transactions[i]
-		if _, ok := switched[tx.Connection]; !ok && tx.Status == 101 {
-			switched[tx.Connection] = txRef{tx.Index, tx.RequestStart, true}
-		}
-		if _, ok := h2cOffer[tx.Connection]; !ok && hasToken(tx.Headers.Upgrade, "h2c") {
-			h2cOffer[tx.Connection] = txRef{tx.Index, tx.RequestStart, true}
-		}
+	for _, f := range a.out {
+		out.Emit(f)
 	}
-	for i := range rep.Connections {
-		c := &rep.Connections[i]
-		if c.WebSocket != nil {
-			out.Emit(websocketFinding(c, switched[c.ID]))
-		}
-		if ref, ok := h2cOffer[c.ID]; ok {
-			out.Emit(h2cFinding(c, ref))
-		}
+	a.out = nil
+	if len(a.anoms) > 0 && rep.Capture.Anomalies == nil {
+		rep.Capture.Anomalies = map[string]uint64{}
 	}
-	addAnomalies(rep)
+	for k, v := range a.anoms {
+		rep.Capture.Anomalies[k] += v
+	}
+	a.anoms = nil
 }
 
 func hasToken(v, tok string) bool {
@@ -199,23 +213,15 @@ func h2cFinding(c *report.Connection, ref txRef) report.Finding {
 	}
 }
 
-// addAnomalies adds the protocol decoders' per-connection anomaly counts
-// to the capture totals.
-func addAnomalies(rep *report.Report) {
-	for i := range rep.Connections {
-		m := rep.Connections[i].Anomalies
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			if m[k] > 0 && (strings.HasPrefix(k, "ws_") || strings.HasPrefix(k, "h2_") || strings.HasPrefix(k, "tls_")) {
-				keys = append(keys, k)
+// countAnomalies adds a connection's protocol-decoder anomaly counts to
+// the totals Finish adds to the capture's.
+func (a *Analyzer) countAnomalies(m map[string]int) {
+	for k, v := range m {
+		if v > 0 && (strings.HasPrefix(k, "ws_") || strings.HasPrefix(k, "h2_") || strings.HasPrefix(k, "tls_")) {
+			if a.anoms == nil {
+				a.anoms = map[string]uint64{}
 			}
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if rep.Capture.Anomalies == nil {
-				rep.Capture.Anomalies = map[string]uint64{}
-			}
-			rep.Capture.Anomalies[k] += uint64(m[k])
+			a.anoms[k] += uint64(v)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package upgrade
 import (
 	"testing"
 
+	"connscope/analysis/internal/h1/h1test"
 	"connscope/report"
 )
 
@@ -36,7 +37,7 @@ func TestWebSocketFinding(t *testing.T) {
 			rep := &report.Report{Connections: []report.Connection{tc.conn},
 				Transactions: []report.Transaction{{Connection: tc.conn.ID, Index: 0, Status: 101, RequestStart: "2024-01-01T00:00:00.100000000Z"}}}
 			var out collect
-			New().Finish(rep, &out)
+			h1test.FinishRecords(New(), rep, &out)
 			if len(out.fs) != 1 {
 				t.Fatalf("findings %+v", out.fs)
 			}
@@ -75,7 +76,7 @@ func TestH2CFinding(t *testing.T) {
 				Transactions: []report.Transaction{tx},
 			}
 			var out collect
-			New().Finish(rep, &out)
+			h1test.FinishRecords(New(), rep, &out)
 			if len(out.fs) != tc.findings {
 				t.Fatalf("findings %+v", out.fs)
 			}

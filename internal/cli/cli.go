@@ -152,6 +152,11 @@ func (o *analyzeOptions) config() (pipeline.Config, error) {
 	if err := o.see.apply(&cfg, o.format); err != nil {
 		return cfg, err
 	}
+	// The JSON writer streams records from a record log: an offline run's
+	// memory then follows the open connections, not the capture's length
+	// (the log spills to $TMPDIR). The other writers need the records as
+	// structs and keep them in memory.
+	cfg.RecordLog.On = o.format == "json"
 	if o.maxConns < 1 {
 		return cfg, usageError{fmt.Errorf("--max-conns must be at least 1")}
 	}
@@ -262,6 +267,7 @@ func runAndWrite(ctx context.Context, src capture.Source, cfg pipeline.Config, o
 	}
 	defer restore()
 	rep, runErr := pipeline.Run(ctx, src, cfg)
+	defer rep.Deferred.Close()
 	if rep.Interrupted {
 		fmt.Fprintln(stderr, "connscope: interrupted; the report covers the packets read so far")
 	}

@@ -49,34 +49,52 @@ func goldenName(path string) string {
 // analyze runs the offline pipeline on one file and renders JSON.
 func analyze(t *testing.T, path string) []byte {
 	t.Helper()
+	js, _ := analyzeWith(t, path, pipeline.RecordLogConfig{})
+	return js
+}
+
+// analyzeWith runs the offline pipeline on one file with the given record
+// log settings and renders JSON and text.
+func analyzeWith(t *testing.T, path string, rl pipeline.RecordLogConfig) (js, text []byte) {
+	t.Helper()
 	src, err := capture.OpenFiles([]string{path}, capture.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
 	cfg := pipeline.DefaultConfig()
+	cfg.RecordLog = rl
 	rep, err := pipeline.Run(context.Background(), src, cfg)
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	var buf bytes.Buffer
+	defer rep.Deferred.Close()
+	var buf, tbuf bytes.Buffer
 	if err := report.WriteJSON(&buf, rep); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
+	if err := report.WriteText(&tbuf, rep, report.TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), tbuf.Bytes()
 }
 
 // TestGolden runs every committed capture through the pipeline and compares
 // the JSON report with its golden file (go test ./internal/pipeline -run
-// Golden -update rewrites them). Each capture is analysed twice and must
-// give identical bytes, and every report validates against the schema.
+// Golden -update rewrites them). Each capture is analysed twice, the
+// second time with its records in a record log that spills to a file
+// every few kilobytes, and both must give identical JSON and text; every
+// report validates against the schema.
 func TestGolden(t *testing.T) {
 	for _, path := range captures(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			got := analyze(t, path)
-			again := analyze(t, path)
+			got, text := analyzeWith(t, path, pipeline.RecordLogConfig{})
+			again, textAgain := analyzeWith(t, path, pipeline.RecordLogConfig{On: true, Memory: 4096, Dir: t.TempDir()})
 			if !bytes.Equal(got, again) {
-				t.Fatal("two runs on the same input gave different JSON")
+				t.Fatal("the run with a record log gave different JSON")
+			}
+			if !bytes.Equal(text, textAgain) {
+				t.Fatal("the run with a record log gave a different text report")
 			}
 			reporttest.Validate(t, got)
 			golden := goldenName(path)

@@ -33,10 +33,29 @@ type Config struct {
 	// must not block.
 	Snapshot      func(rep *report.Report)
 	SnapshotEvery time.Duration // 0: DefaultSnapshotEvery
+	// RecordLog, when On, makes Run keep the finished connection records
+	// and transactions in a report.RecordLog (the report's Deferred)
+	// instead of its lists, so memory follows the open connections rather
+	// than the length of the capture. WriteJSON writes such a report
+	// straight from the log; the other writers decode it first. The
+	// caller closes the log (rep.Deferred.Close) when done with the
+	// report.
+	RecordLog RecordLogConfig
 	// Progress, when set, is called by Run on its goroutine every
 	// ProgressPackets packets read, and once with final set when reading
 	// ends (before the report is built). It must be quick.
 	Progress func(final bool)
+}
+
+// RecordLogConfig configures Config.RecordLog.
+type RecordLogConfig struct {
+	On bool
+	// Memory is the bytes of encoded records kept in memory before they
+	// go to the spill file (0: report.DefaultRecordLogMemory).
+	Memory int
+	// Dir is where the spill file is created ("": the system's temporary
+	// directory).
+	Dir string
 }
 
 // ProgressPackets is how many packets Run reads between Progress calls.
@@ -55,7 +74,12 @@ func DefaultConfig() Config {
 // report. A read error also returns the partial report, with the error.
 func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, error) {
 	r := newRun(cfg)
-	r.store = &recordStore{}
+	if cfg.RecordLog.On {
+		r.log = report.NewRecordLog(cfg.RecordLog.Memory, cfg.RecordLog.Dir)
+		r.rep.Deferred = r.log
+	} else {
+		r.store = &recordStore{}
+	}
 	var readErr error
 	for n := 0; ; n++ {
 		if n&1023 == 0 && ctx.Err() != nil {
@@ -102,6 +126,11 @@ type run struct {
 	// store, when set (offline Run), holds the finished records until
 	// finish instead of r.rep (records.go).
 	store *recordStore
+	// log, when set (offline Run with Config.RecordLog), holds them
+	// instead, encoded; counts has the summary counts of the records in
+	// it.
+	log    *report.RecordLog
+	counts report.Summary
 	// httpFree holds the HTTP decoders of closed connections for reuse.
 	httpFree []*httpdecode.Conn
 }
@@ -330,6 +359,14 @@ func (r *run) ConnClosed(c *reassembly.Conn) {
 	r.releaseHTTP(st)
 	r.vant[rc.Vantage]++
 	r.engine.ReportConn(c.ID, &rc)
+	r.engine.Record(&rc, st.txs)
+	if r.log != nil {
+		r.addToLog(&rc, st.txs)
+		if r.cfg.OnConnection != nil {
+			r.cfg.OnConnection(&rc, st.txs)
+		}
+		return
+	}
 	if r.store != nil {
 		p := r.store.addConn(&rc)
 		r.store.addTxs(st.txs)
@@ -352,13 +389,54 @@ func (r *run) finish(cs capture.Stats) {
 	}
 	rep := r.rep
 	rep.Capture = r.captureReport(cs, r.vant)
+	n0 := len(rep.Connections)
 	for _, u := range r.udp {
 		u.Finish(rep)
+	}
+	// The UDP decoders' connections (QUIC), finished only now.
+	for i := n0; i < len(rep.Connections); i++ {
+		r.engine.Record(&rep.Connections[i], nil)
+	}
+	if r.log != nil {
+		udp := rep.Connections[n0:]
+		rep.Connections = rep.Connections[:n0]
+		for i := range udp {
+			r.addToLog(&udp[i], nil)
+		}
+		counts := r.counts
+		addSums(&rep.Summary, &counts)
+		if err := r.log.Spilled(); err != nil {
+			r.rep.Capture.Anomalies[AnomalyRecordLogInMemory]++
+		}
 	}
 	summarize(rep)
 	r.engine.Finish(rep)
 	report.Normalize(rep)
 }
+
+// AnomalyRecordLogInMemory counts runs whose record log could not use its
+// spill file and kept every record in memory.
+const AnomalyRecordLogInMemory = "record_log_in_memory"
+
+// addToLog adds a finished record to the record log, or to the report's
+// lists if the log refuses it (it cannot encode it), so nothing is lost.
+func (r *run) addToLog(rc *report.Connection, txs []report.Transaction) {
+	if err := r.log.Add(rc, txs); err != nil {
+		if m := r.rep.Capture.Anomalies; m != nil { // finishing: the capture counts are out
+			m[AnomalyRecordLogRefused]++
+		} else {
+			r.anoms[AnomalyRecordLogRefused]++
+		}
+		r.rep.Connections = append(r.rep.Connections, *rc)
+		r.rep.Transactions = append(r.rep.Transactions, txs...)
+		return
+	}
+	countRecord(&r.counts, rc)
+}
+
+// AnomalyRecordLogRefused counts records the record log could not encode,
+// kept in the report's lists instead.
+const AnomalyRecordLogRefused = "record_log_refused"
 
 // captureReport builds the report's capture object from the source's
 // counters, the tracker's and the HTTP parsers' anomalies, and vant (the
@@ -393,39 +471,42 @@ func (r *run) captureReport(cs capture.Stats, vant map[string]int) report.Captur
 }
 
 // summarize sorts the connections and transactions of rep (sortRecords)
-// and fills the summary counts that come from them.
+// and adds the summary counts that come from them.
 func summarize(rep *report.Report) {
 	sortRecords(rep)
-	s := &rep.Summary
-	s.TCPConnections = len(rep.Connections)
 	for i := range rep.Connections {
-		c := &rep.Connections[i]
-		if c.HTTP != nil {
-			s.HTTPRequests += c.HTTP.Requests
-			s.HTTPResponses += c.HTTP.Responses
-			s.PipelinedRequests += c.HTTP.Pipelined
-			if c.HTTP.Requests >= 2 {
-				s.ReusedConnections++
-			}
-		}
-		if c.TLS != nil || c.Protocol == "tls" {
-			s.TLSConnections++
-		}
-		if c.WebSocket != nil || c.Protocol == "websocket" {
-			s.WebSocketConnections++
-		}
-		if c.H2 != nil || c.Protocol == "h2c" || c.Protocol == "h2" {
-			s.H2Connections++
-			if c.H2 != nil {
-				s.H2Streams += c.H2.Streams
-			}
-		}
-		if c.QUIC != nil || c.Protocol == "quic" {
-			s.QUICConnections++
-		}
-		if c.Transport == "udp" {
-			s.TCPConnections--
+		countRecord(&rep.Summary, &rep.Connections[i])
+	}
+	rep.Summary.DNSLookups = len(rep.DNSLookups)
+}
+
+// countRecord adds one connection record to the summary counts that come
+// from records.
+func countRecord(s *report.Summary, c *report.Connection) {
+	if c.Transport != "udp" {
+		s.TCPConnections++
+	}
+	if c.HTTP != nil {
+		s.HTTPRequests += c.HTTP.Requests
+		s.HTTPResponses += c.HTTP.Responses
+		s.PipelinedRequests += c.HTTP.Pipelined
+		if c.HTTP.Requests >= 2 {
+			s.ReusedConnections++
 		}
 	}
-	s.DNSLookups = len(rep.DNSLookups)
+	if c.TLS != nil || c.Protocol == "tls" {
+		s.TLSConnections++
+	}
+	if c.WebSocket != nil || c.Protocol == "websocket" {
+		s.WebSocketConnections++
+	}
+	if c.H2 != nil || c.Protocol == "h2c" || c.Protocol == "h2" {
+		s.H2Connections++
+		if c.H2 != nil {
+			s.H2Streams += c.H2.Streams
+		}
+	}
+	if c.QUIC != nil || c.Protocol == "quic" {
+		s.QUICConnections++
+	}
 }

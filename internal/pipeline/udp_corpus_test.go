@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -103,14 +104,35 @@ func readZeekQUIC(t *testing.T, path string) []zeekQUIC {
 	return rows
 }
 
+// runFile analyses a corpus capture. It also analyses it with the records
+// in a record log that spills every few kilobytes and fails the test when
+// that gives different JSON.
 func runFile(t *testing.T, path string) *report.Report {
 	t.Helper()
-	src, err := capture.OpenFiles([]string{path}, capture.Options{})
-	if err != nil {
-		t.Skipf("unreadable capture: %v", err)
+	run := func(rl pipeline.RecordLogConfig) *report.Report {
+		src, err := capture.OpenFiles([]string{path}, capture.Options{})
+		if err != nil {
+			t.Skipf("unreadable capture: %v", err)
+		}
+		defer src.Close()
+		cfg := pipeline.DefaultConfig()
+		cfg.RecordLog = rl
+		rep, _ := pipeline.Run(context.Background(), src, cfg)
+		return rep
 	}
-	defer src.Close()
-	rep, _ := pipeline.Run(context.Background(), src, pipeline.DefaultConfig())
+	rep := run(pipeline.RecordLogConfig{})
+	logged := run(pipeline.RecordLogConfig{On: true, Memory: 4096, Dir: t.TempDir()})
+	defer logged.Deferred.Close()
+	var a, b bytes.Buffer
+	if err := report.WriteJSON(&a, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.WriteJSON(&b, logged); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Error("the run with a record log gave different JSON")
+	}
 	return rep
 }
 

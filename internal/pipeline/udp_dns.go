@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 	"time"
 
@@ -39,7 +40,7 @@ func (d *dnsDecoder) Finish(rep *report.Report) {
 	for i := range lookups {
 		rep.DNSLookups = append(rep.DNSLookups, dnsRecord(&lookups[i]))
 	}
-	attachDNS(rep.Connections, lookups)
+	attachDNS(rep, lookups)
 }
 
 func dnsRecord(l *dns.Lookup) report.DNSLookup {
@@ -68,10 +69,36 @@ func dnsRecord(l *dns.Lookup) report.DNSLookup {
 
 type answerKey struct{ client, addr netip.Addr }
 
+// dnsConn is what attachDNS needs of a connection record.
+type dnsConn struct {
+	id    uint32
+	key   answerKey
+	start flow.Time
+	dns   bool // already attributed
+}
+
 // attachDNS sets rc.DNS on connections whose server address was in an
 // answer to the same client host at most dnsAttachWindow before the
-// connection's first packet; the most recent such answer wins.
-func attachDNS(conns []report.Connection, lookups []dns.Lookup) {
+// connection's first packet; the most recent such answer wins. The
+// records are read back (report.EachConnection) only when some lookup was
+// answered, and patched through report.PatchConnections.
+func attachDNS(rep *report.Report, lookups []dns.Lookup) {
+	if !slices.ContainsFunc(lookups, func(l dns.Lookup) bool { return !l.NoResponse && len(l.Answers) > 0 }) {
+		return
+	}
+	var conns []dnsConn
+	_ = rep.EachConnection(func(rc *report.Connection) error { // a log read error fails the writer too
+		if k, st, ok := connKey(rc); ok {
+			conns = append(conns, dnsConn{id: rc.ID, key: k, start: st, dns: rc.DNS != nil})
+		}
+		return nil
+	})
+	rep.PatchConnections(dnsAttributions(conns, lookups))
+}
+
+// dnsAttributions returns the DNS attribution of each connection that has
+// one, as patches by connection id.
+func dnsAttributions(conns []dnsConn, lookups []dns.Lookup) map[uint32]func(*report.Connection) {
 	byAnswer := map[answerKey][]int{}
 	byName := map[string][]int{} // client host + name → lookups
 	for i := range lookups {
@@ -91,7 +118,7 @@ func attachDNS(conns []report.Connection, lookups []dns.Lookup) {
 		}
 	}
 	if len(byAnswer) == 0 {
-		return
+		return nil
 	}
 	for _, s := range byAnswer {
 		sort.SliceStable(s, func(a, b int) bool { return lookups[s[a]].Response < lookups[s[b]].Response })
@@ -101,22 +128,18 @@ func attachDNS(conns []report.Connection, lookups []dns.Lookup) {
 	// address (a browser resolving again for each connection).
 	starts := map[answerKey][]flow.Time{}
 	for ci := range conns {
-		if k, st, ok := connKey(&conns[ci]); ok {
-			starts[k] = append(starts[k], st)
-		}
+		starts[conns[ci].key] = append(starts[conns[ci].key], conns[ci].start)
 	}
 	for _, s := range starts {
 		sort.Slice(s, func(a, b int) bool { return s[a] < s[b] })
 	}
+	out := map[uint32]func(*report.Connection){}
 	for ci := range conns {
-		rc := &conns[ci]
-		if rc.DNS != nil {
+		dc := &conns[ci]
+		if dc.dns {
 			continue
 		}
-		key, start, ok := connKey(rc)
-		if !ok {
-			continue
-		}
+		key, start := dc.key, dc.start
 		cands := byAnswer[key]
 		// The latest answer at or before the connection's first packet.
 		j := sort.Search(len(cands), func(k int) bool { return lookups[cands[k]].Response > start }) - 1
@@ -153,12 +176,14 @@ func attachDNS(conns []report.Connection, lookups []dns.Lookup) {
 				}
 			}
 		}
-		rc.DNS = &report.ConnDNS{
+		d := &report.ConnDNS{
 			Name:        best.Name,
 			LookupUS:    flow.Micros(time.Duration(last - first)),
 			ToConnectUS: flow.Micros(time.Duration(start - last)),
 		}
+		out[dc.id] = func(rc *report.Connection) { rc.DNS = d }
 	}
+	return out
 }
 
 // connKey returns a connection's (client host, server address) and the

@@ -50,11 +50,24 @@ func TestAttachDNS(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			conns := []report.Connection{c.conn}
-			attachDNS(conns, c.lookups)
-			got := conns[0].DNS
+			rep := &report.Report{Connections: []report.Connection{c.conn}}
+			attachDNS(rep, c.lookups)
+			got := rep.Connections[0].DNS
 			if (got == nil) != (c.want == nil) || got != nil && *got != *c.want {
 				t.Errorf("dns = %+v, want %+v", got, c.want)
+			}
+			// The same with the connection in a record log.
+			lrep := &report.Report{Deferred: report.NewRecordLog(-1, "")}
+			rc := c.conn
+			if err := lrep.Deferred.Add(&rc, nil); err != nil {
+				t.Fatal(err)
+			}
+			attachDNS(lrep, c.lookups)
+			if err := lrep.Materialize(); err != nil {
+				t.Fatal(err)
+			}
+			if got := lrep.Connections[0].DNS; (got == nil) != (c.want == nil) || got != nil && *got != *c.want {
+				t.Errorf("record log: dns = %+v, want %+v", got, c.want)
 			}
 		})
 	}

@@ -265,8 +265,9 @@ type event struct {
 
 // Play feeds the connections to a in capture order (open at Start, each
 // exchange when its response ended — or just before the close when it has
-// none — and the close at End), then calls Finish with rep (a fresh report
-// when nil) and returns the findings.
+// none — and the close at End), then hands the records of rep to a and
+// calls Finish with rep (a fresh report when nil; FinishRecords) and returns
+// the findings.
 func Play(a analysis.Analyzer, rep *report.Report, conns ...*Conn) []report.Finding {
 	var evs []event
 	add := func(t flow.Time, prio int, f func()) {
@@ -309,7 +310,7 @@ func Play(a analysis.Analyzer, rep *report.Report, conns ...*Conn) []report.Find
 		rep = &report.Report{}
 	}
 	rec := &Recorder{}
-	a.Finish(rep, rec)
+	FinishRecords(a, rep, rec)
 	return rec.Findings
 }
 
@@ -322,4 +323,23 @@ func OfKind(fs []report.Finding, kind string) []report.Finding {
 		}
 	}
 	return out
+}
+
+// FinishRecords hands every connection of rep, with its transactions, to
+// a (when it is an analysis.RecordHandler) the way the pipeline does as
+// connections finish, then calls a.Finish(rep, out).
+func FinishRecords(a analysis.Analyzer, rep *report.Report, out analysis.Emitter) {
+	if h, ok := a.(analysis.RecordHandler); ok {
+		for i := range rep.Connections {
+			c := &rep.Connections[i]
+			var txs []report.Transaction
+			for _, tx := range rep.Transactions {
+				if tx.Connection == c.ID {
+					txs = append(txs, tx)
+				}
+			}
+			h.Record(c, txs)
+		}
+	}
+	a.Finish(rep, out)
 }

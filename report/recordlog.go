@@ -1,0 +1,571 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+)
+
+// DefaultRecordLogMemory is how many bytes of encoded records a RecordLog
+// keeps in memory before it moves them to its spill file.
+const DefaultRecordLogMemory = 8 << 20
+
+// RecordLog holds the connection records and transactions of a run in
+// encoded form, so that a report of millions of connections does not hold
+// millions of structs. Each connection is encoded once, when it is added,
+// as the compact JSON the writers would produce for it; past a memory
+// budget the encoded records move to an unlinked temporary file, so memory
+// stays bounded by the budget plus 16 bytes of index per connection and
+// the patches below. A report whose records are in a log (Report.Deferred)
+// is written by WriteJSON straight from the log; the other writers decode
+// it first (Materialize).
+//
+// What is only known at the end of a run is kept beside the encoded
+// records and applied when they are read: finding links (LinkFindings)
+// and patches of single connections (PatchConnections: DNS attribution,
+// time series).
+//
+// A RecordLog is used from one goroutine. If the spill file cannot be
+// created or written, the log keeps every record in memory instead (Spilled
+// reports the error) and loses nothing.
+type RecordLog struct {
+	limit    int
+	dir      string
+	mem      []byte
+	file     *os.File
+	fileLen  int64
+	idx      []logEntry
+	sorted   bool
+	nTx      int
+	spillErr error
+
+	enc           *json.Encoder
+	buf           bytes.Buffer
+	scr, data     []byte
+	removeOnClose string
+
+	connFindings map[uint32][]int
+	txFindings   map[txKey][]int
+	patches      map[uint32][]func(*Connection)
+}
+
+// logEntry locates one connection's record: n bytes at offset off of the
+// log (file offsets first, then the in-memory tail).
+type logEntry struct {
+	id  uint32
+	n   uint32
+	off int64
+}
+
+type txKey struct {
+	conn  uint32
+	index int
+}
+
+// txPart is one transaction inside a record.
+type txPart struct {
+	index, n int
+	data     []byte
+}
+
+// NewRecordLog returns an empty log that keeps up to memLimit bytes of
+// encoded records in memory (0: DefaultRecordLogMemory; negative: no
+// limit, never spill) and spills the rest to a file in dir ("" : the
+// system's temporary directory).
+func NewRecordLog(memLimit int, dir string) *RecordLog {
+	if memLimit == 0 {
+		memLimit = DefaultRecordLogMemory
+	}
+	l := &RecordLog{limit: memLimit, dir: dir, sorted: true}
+	l.enc = json.NewEncoder(&l.buf)
+	l.enc.SetEscapeHTML(false)
+	return l
+}
+
+// Len returns the number of connections in the log.
+func (l *RecordLog) Len() int { return len(l.idx) }
+
+// Transactions returns the number of transactions in the log.
+func (l *RecordLog) Transactions() int { return l.nTx }
+
+// Spilled returns the error that kept the log from using its spill file,
+// if any.
+func (l *RecordLog) Spilled() error { return l.spillErr }
+
+// emptyInts encodes as [] where the contract wants an empty list.
+var emptyInts = []int{}
+
+// Add appends a finished connection record with its transactions, which
+// must all belong to it. c.Findings is written as it is ([] when nil);
+// later links come from LinkFindings. Add sorts txs by index (stably) and
+// keeps neither c nor txs.
+func (l *RecordLog) Add(c *Connection, txs []Transaction) error {
+	if !slices.IsSortedFunc(txs, func(a, b Transaction) int { return a.Index - b.Index }) {
+		slices.SortStableFunc(txs, func(a, b Transaction) int { return a.Index - b.Index })
+	}
+	// Header: connection length, transaction count, then per transaction
+	// its index and length; the encoded objects follow.
+	hdr := l.scr[:0]
+	data := l.data[:0]
+	f := c.Findings
+	if f == nil {
+		c.Findings = emptyInts
+	}
+	conn, err := l.encode(c)
+	c.Findings = f
+	if err != nil {
+		return err
+	}
+	data = append(data, conn...)
+	hdr = binary.AppendUvarint(hdr, uint64(len(conn)))
+	hdr = binary.AppendUvarint(hdr, uint64(len(txs)))
+	for i := range txs {
+		if txs[i].Connection != c.ID {
+			return fmt.Errorf("record log: transaction of connection %d added with connection %d", txs[i].Connection, c.ID)
+		}
+		tx, err := l.encode(&txs[i])
+		if err != nil {
+			return err
+		}
+		hdr = binary.AppendUvarint(hdr, uint64(txs[i].Index))
+		hdr = binary.AppendUvarint(hdr, uint64(len(tx)))
+		data = append(data, tx...)
+	}
+	l.scr, l.data = hdr, data
+	if n := len(l.idx); n > 0 && l.idx[n-1].id > c.ID {
+		l.sorted = false
+	}
+	if l.mem == nil && l.limit > 0 {
+		// The whole budget at once: growing by doubling would overshoot it.
+		l.mem = make([]byte, 0, l.limit+64<<10)
+	}
+	l.idx = append(l.idx, logEntry{id: c.ID, n: uint32(len(hdr) + len(data)), off: l.fileLen + int64(len(l.mem))})
+	l.mem = append(l.mem, hdr...)
+	l.mem = append(l.mem, data...)
+	l.nTx += len(txs)
+	if l.limit > 0 && len(l.mem) >= l.limit && l.spillErr == nil {
+		l.spill()
+	}
+	return nil
+}
+
+// encode returns the compact JSON of v without the trailing newline, valid
+// until the next call.
+func (l *RecordLog) encode(v any) ([]byte, error) {
+	l.buf.Reset()
+	if err := l.enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("record log: %w", err)
+	}
+	return bytes.TrimSuffix(l.buf.Bytes(), []byte{'\n'}), nil
+}
+
+// spill moves the in-memory records to the spill file.
+func (l *RecordLog) spill() {
+	if l.file == nil {
+		f, err := os.CreateTemp(l.dir, "connscope-records-*")
+		if err != nil {
+			l.spillErr = err
+			return
+		}
+		// Unlinked at once: the space is freed when the file is closed,
+		// whatever way the process ends (where the system allows it).
+		if os.Remove(f.Name()) != nil {
+			l.removeOnClose = f.Name()
+		}
+		l.file = f
+	}
+	if _, err := l.file.WriteAt(l.mem, l.fileLen); err != nil {
+		// Keep the records in memory; the file's length stays as it was.
+		l.spillErr = err
+		return
+	}
+	l.fileLen += int64(len(l.mem))
+	l.mem = l.mem[:0]
+}
+
+// Close releases the spill file. The log must not be read afterwards.
+func (l *RecordLog) Close() error {
+	if l == nil || l.file == nil {
+		return nil
+	}
+	err := l.file.Close()
+	if l.removeOnClose != "" {
+		os.Remove(l.removeOnClose)
+	}
+	l.file = nil
+	return err
+}
+
+// errCorrupt is returned for a record whose header does not parse, which
+// only a bug or a modified spill file can cause.
+var errCorrupt = errors.New("record log: corrupt record")
+
+// parse splits a record into its connection and transactions (parts is
+// reused for the result).
+func parse(rec []byte, parts []txPart) (conn []byte, txs []txPart, err error) {
+	bad := false
+	next := func() int {
+		v, n := binary.Uvarint(rec)
+		if n <= 0 || v > 1<<31 {
+			bad = true
+			return 0
+		}
+		rec = rec[n:]
+		return int(v)
+	}
+	cl := next()
+	nt := next()
+	txs = parts[:0]
+	for i := 0; i < nt && !bad; i++ {
+		ix := next()
+		txs = append(txs, txPart{index: ix, n: next()})
+	}
+	if bad || cl > len(rec) {
+		return nil, nil, errCorrupt
+	}
+	conn, rec = rec[:cl], rec[cl:]
+	for i := range txs {
+		n := txs[i].n
+		if n > len(rec) {
+			return nil, nil, errCorrupt
+		}
+		txs[i].data, rec = rec[:n], rec[n:]
+	}
+	return conn, txs, nil
+}
+
+// readEntry returns the record of e; buf is reused for records read from
+// the spill file.
+func (l *RecordLog) readEntry(e *logEntry, buf *[]byte) ([]byte, error) {
+	if e.off >= l.fileLen {
+		start := e.off - l.fileLen
+		return l.mem[start : start+int64(e.n)], nil
+	}
+	*buf = slices.Grow((*buf)[:0], int(e.n))[:e.n]
+	if _, err := l.file.ReadAt(*buf, e.off); err != nil {
+		return nil, fmt.Errorf("record log: read: %w", err)
+	}
+	return *buf, nil
+}
+
+// each calls fn with every record in id order: the connection's encoded
+// object and its transactions' (valid during the call only).
+func (l *RecordLog) each(fn func(id uint32, conn []byte, txs []txPart) error) error {
+	if !l.sorted {
+		slices.SortFunc(l.idx, func(a, b logEntry) int { return cmpUint32(a.id, b.id) })
+		l.sorted = true
+	}
+	var buf []byte
+	var parts []txPart
+	for i := range l.idx {
+		e := &l.idx[i]
+		rec, err := l.readEntry(e, &buf)
+		if err != nil {
+			return err
+		}
+		conn, txs, err := parse(rec, parts)
+		if err != nil {
+			return err
+		}
+		parts = txs
+		if err := fn(e.id, conn, txs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// findingsSuffix ends every connection object the log encodes (Findings
+// is the last field of Connection and has no omitempty), so linking
+// findings to a connection without other patches rewrites only that.
+const findingsSuffix = `"findings":[]}`
+
+// connJSON returns the final compact object of connection id from its
+// encoded form, with its links and patches applied; dst is reused.
+func (l *RecordLog) connJSON(dst []byte, id uint32, conn []byte) ([]byte, error) {
+	fs := l.connFindings[id]
+	if len(l.patches[id]) == 0 {
+		if len(fs) == 0 {
+			return append(dst[:0], conn...), nil
+		}
+		if bytes.HasSuffix(conn, []byte(findingsSuffix)) {
+			dst = append(dst[:0], conn[:len(conn)-3]...) // up to "findings":
+			dst = append(dst, '[')
+			for i, f := range fs {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = strconv.AppendInt(dst, int64(f), 10)
+			}
+			return append(dst, "]}"...), nil
+		}
+	}
+	c, err := l.decodeConn(id, conn)
+	if err != nil {
+		return nil, err
+	}
+	out, err := l.encode(c)
+	return append(dst[:0], out...), err
+}
+
+// decodeConn decodes a connection object and applies its links and
+// patches.
+func (l *RecordLog) decodeConn(id uint32, conn []byte) (*Connection, error) {
+	c := &Connection{}
+	if err := json.Unmarshal(conn, c); err != nil {
+		return nil, fmt.Errorf("record log: connection %d: %w", id, err)
+	}
+	for _, p := range l.patches[id] {
+		p(c)
+	}
+	c.Findings = append(c.Findings, l.connFindings[id]...)
+	if c.Findings == nil {
+		c.Findings = []int{}
+	}
+	slices.Sort(c.Findings)
+	return c, nil
+}
+
+// txJSON returns the final compact object of a transaction of connection
+// id; dst is reused.
+func (l *RecordLog) txJSON(dst []byte, id uint32, tx *txPart) ([]byte, error) {
+	fs := l.txFindings[txKey{id, tx.index}]
+	if len(fs) == 0 {
+		return append(dst[:0], tx.data...), nil
+	}
+	t, err := l.decodeTx(id, tx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := l.encode(t)
+	return append(dst[:0], out...), err
+}
+
+func (l *RecordLog) decodeTx(id uint32, tx *txPart) (*Transaction, error) {
+	t := &Transaction{}
+	if err := json.Unmarshal(tx.data, t); err != nil {
+		return nil, fmt.Errorf("record log: transaction %d/%d: %w", id, tx.index, err)
+	}
+	t.Findings = append(t.Findings, l.txFindings[txKey{id, tx.index}]...)
+	slices.Sort(t.Findings)
+	return t, nil
+}
+
+// linkFinding records that finding i names connection conn and, when tx
+// is not nil, its transaction *tx.
+func (l *RecordLog) linkFinding(i int, conn uint32, tx *int) {
+	if l.connFindings == nil {
+		l.connFindings = map[uint32][]int{}
+		l.txFindings = map[txKey][]int{}
+	}
+	l.connFindings[conn] = append(l.connFindings[conn], i)
+	if tx != nil {
+		k := txKey{conn, *tx}
+		l.txFindings[k] = append(l.txFindings[k], i)
+	}
+}
+
+// patch records fn to be applied to connection id when it is read.
+func (l *RecordLog) patch(id uint32, fn func(*Connection)) {
+	if l.patches == nil {
+		l.patches = map[uint32][]func(*Connection){}
+	}
+	l.patches[id] = append(l.patches[id], fn)
+}
+
+// decodeAll decodes every record in id order, links and patches applied.
+func (l *RecordLog) decodeAll() ([]Connection, []Transaction, error) {
+	conns := make([]Connection, 0, len(l.idx))
+	txs := make([]Transaction, 0, l.nTx)
+	err := l.each(func(id uint32, conn []byte, parts []txPart) error {
+		c, err := l.decodeConn(id, conn)
+		if err != nil {
+			return err
+		}
+		conns = append(conns, *c)
+		for i := range parts {
+			t, err := l.decodeTx(id, &parts[i])
+			if err != nil {
+				return err
+			}
+			txs = append(txs, *t)
+		}
+		return nil
+	})
+	return conns, txs, err
+}
+
+// LinkFindings adds to every connection and transaction the indexes of the
+// findings that name it (Finding.Connection and Finding.Transaction), in
+// increasing order. Call it once, after the findings are in their final
+// order.
+func (r *Report) LinkFindings() {
+	if r.Deferred != nil {
+		for i := range r.Findings {
+			if f := &r.Findings[i]; f.Connection != nil {
+				r.Deferred.linkFinding(i, *f.Connection, f.Transaction)
+			}
+		}
+	}
+	connIdx := make(map[uint32]int, len(r.Connections))
+	for i := range r.Connections {
+		connIdx[r.Connections[i].ID] = i
+	}
+	txIdx := make(map[txKey]int, len(r.Transactions))
+	for i := range r.Transactions {
+		t := &r.Transactions[i]
+		txIdx[txKey{t.Connection, t.Index}] = i
+	}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if f.Connection == nil {
+			continue
+		}
+		if ci, ok := connIdx[*f.Connection]; ok {
+			r.Connections[ci].Findings = append(r.Connections[ci].Findings, i)
+		}
+		if f.Transaction != nil {
+			if ti, ok := txIdx[txKey{*f.Connection, *f.Transaction}]; ok {
+				r.Transactions[ti].Findings = append(r.Transactions[ti].Findings, i)
+			}
+		}
+	}
+}
+
+// PatchConnections applies fns[id] to the connection with that id: now
+// for the connections in r.Connections, when it is read for those in
+// r.Deferred (each connection has at most one patch per call; patches of
+// several calls apply in call order).
+func (r *Report) PatchConnections(fns map[uint32]func(*Connection)) {
+	if len(fns) == 0 {
+		return
+	}
+	var done map[uint32]bool
+	for i := range r.Connections {
+		if fn := fns[r.Connections[i].ID]; fn != nil {
+			fn(&r.Connections[i])
+			if r.Deferred != nil {
+				if done == nil {
+					done = map[uint32]bool{}
+				}
+				done[r.Connections[i].ID] = true
+			}
+		}
+	}
+	if r.Deferred != nil {
+		for id, fn := range fns {
+			if !done[id] {
+				r.Deferred.patch(id, fn)
+			}
+		}
+	}
+}
+
+// EachConnection calls fn for every connection: those in r.Connections in
+// their order, then those of r.Deferred in id order, decoded one at a time
+// with links and patches applied (fn must not keep c).
+func (r *Report) EachConnection(fn func(c *Connection) error) error {
+	for i := range r.Connections {
+		if err := fn(&r.Connections[i]); err != nil {
+			return err
+		}
+	}
+	if r.Deferred == nil {
+		return nil
+	}
+	return r.Deferred.each(func(id uint32, conn []byte, _ []txPart) error {
+		c, err := r.Deferred.decodeConn(id, conn)
+		if err != nil {
+			return err
+		}
+		return fn(c)
+	})
+}
+
+// Materialize moves the records of r.Deferred into r.Connections and
+// r.Transactions (decoded, links and patches applied) and clears
+// r.Deferred, whose spill file it closes.
+func (r *Report) Materialize() error {
+	if r.Deferred == nil {
+		return nil
+	}
+	conns, txs, err := r.Deferred.decodeAll()
+	if err != nil {
+		return err
+	}
+	r.Connections = append(r.Connections, conns...)
+	r.Transactions = append(r.Transactions, txs...)
+	r.Deferred.Close()
+	r.Deferred = nil
+	return nil
+}
+
+// materialized returns r itself, or when r has a record log a copy of r
+// with the log's records decoded into the copy's lists (r unchanged).
+func materialized(r *Report) (*Report, error) {
+	if r == nil || r.Deferred == nil {
+		return r, nil
+	}
+	conns, txs, err := r.Deferred.decodeAll()
+	if err != nil {
+		return nil, err
+	}
+	cp := *r
+	cp.Connections = append(slices.Clip(r.Connections), conns...)
+	cp.Transactions = append(slices.Clip(r.Transactions), txs...)
+	cp.Deferred = nil
+	return &cp, nil
+}
+
+// writeList writes the connections (or, with txs, the transactions) of the
+// log as the elements of a JSON list in the streaming writer's layout:
+// each on a new line, indented by four spaces, terminal-safe.
+func (l *RecordLog) writeList(bw *bufio.Writer, txs bool) error {
+	var obj, out, safe []byte
+	first := true
+	put := func(o []byte) error {
+		if !first {
+			bw.WriteByte(',')
+		}
+		first = false
+		bw.WriteString("\n    ")
+		out = appendIndented(out[:0], o, "    ")
+		safe = appendTerminalSafe(safe[:0], out)
+		_, err := bw.Write(safe)
+		return err
+	}
+	return l.each(func(id uint32, conn []byte, parts []txPart) error {
+		var err error
+		if !txs {
+			if obj, err = l.connJSON(obj, id, conn); err != nil {
+				return err
+			}
+			return put(obj)
+		}
+		for i := range parts {
+			if obj, err = l.txJSON(obj, id, &parts[i]); err != nil {
+				return err
+			}
+			if err := put(obj); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// normalizedAll is normalized for the writers that need every record as a
+// struct: a report with a record log is materialized (in a copy) first.
+func normalizedAll(r *Report) (*Report, error) {
+	m, err := materialized(r)
+	if err != nil {
+		return nil, err
+	}
+	return normalized(m), nil
+}

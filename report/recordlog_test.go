@@ -1,0 +1,162 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// recordLogCase builds a report of n connections (added in a shuffled,
+// nearly-id order like closes) with transactions, and findings naming some
+// connections and transactions, in memory.
+func recordLogCase(n int) *Report {
+	rng := rand.New(rand.NewPCG(5, 6))
+	r := &Report{Tool: Tool{Name: "connscope", Version: "test"}}
+	for i := range n {
+		id := uint32(i + 1)
+		c := Connection{ID: id, Transport: "tcp", Client: fmt.Sprintf("10.0.0.1:%d", 1024+i), Server: "10.0.0.2:80",
+			Start: "2024-05-01T12:00:00.000000001Z", Protocol: "http/1.1", Anomalies: map[string]int{"x\u009b": i % 3}}
+		if i%4 == 0 {
+			c.HTTP = &ConnHTTP{Requests: i % 3}
+		}
+		r.Connections = append(r.Connections, c)
+		for j := range i % 3 {
+			r.Transactions = append(r.Transactions, Transaction{Connection: id, Index: j, Method: "GET", Target: fmt.Sprintf("/%d/%d<&>", i, j)})
+		}
+	}
+	for i := range n / 3 {
+		id := uint32(rng.IntN(n) + 1)
+		f := Finding{Kind: "k", Severity: SeverityInfo, Connection: &id, Summary: fmt.Sprint(i), Evidence: map[string]any{}}
+		if id%3 == 2 {
+			tx := 1
+			f.Transaction = &tx
+		}
+		r.Findings = append(r.Findings, f)
+	}
+	return r
+}
+
+// deferredCopy moves r's records into a record log with the given memory
+// budget, adding them in an order shuffled within small windows.
+func deferredCopy(t *testing.T, r *Report, memLimit int) *Report {
+	t.Helper()
+	cp := *r
+	cp.Connections, cp.Transactions = nil, nil
+	log := NewRecordLog(memLimit, t.TempDir())
+	cp.Deferred = log
+	t.Cleanup(func() { log.Close() })
+	order := make([]int, len(r.Connections))
+	for i := range order {
+		order[i] = i
+	}
+	for i := 0; i+1 < len(order); i += 3 {
+		order[i], order[i+1] = order[i+1], order[i]
+	}
+	for _, i := range order {
+		c := r.Connections[i]
+		var txs []Transaction
+		for _, tx := range r.Transactions {
+			if tx.Connection == c.ID {
+				txs = append([]Transaction{tx}, txs...) // reversed: Add sorts by index
+			}
+		}
+		if err := cp.Deferred.Add(&c, txs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &cp
+}
+
+// TestRecordLogWritesLikeMemory: a report whose records are in a record
+// log (in memory, or spilled to a file a few records at a time) writes the
+// same JSON, text and NDJSON as the same report holding them in its lists,
+// with finding links and connection patches.
+func TestRecordLogWritesLikeMemory(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 700} {
+		for _, limit := range []int{-1, 1, 4096} {
+			t.Run(fmt.Sprintf("n=%d/limit=%d", n, limit), func(t *testing.T) {
+				mem := recordLogCase(n)
+				def := deferredCopy(t, mem, limit)
+				patch := map[uint32]func(*Connection){}
+				for id := uint32(1); id <= uint32(n); id += 5 {
+					patch[id] = func(c *Connection) { c.DNS = &ConnDNS{Name: fmt.Sprint("n", c.ID), LookupUS: int64(c.ID)} }
+				}
+				for _, r := range []*Report{mem, def} {
+					r.PatchConnections(patch)
+					r.LinkFindings()
+					Normalize(r)
+				}
+				if limit == 1 && n > 0 && def.Deferred.fileLen == 0 {
+					t.Fatal("nothing was spilled")
+				}
+				var a, b bytes.Buffer
+				if err := WriteJSON(&a, mem); err != nil {
+					t.Fatal(err)
+				}
+				if err := WriteJSON(&b, def); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(a.Bytes(), b.Bytes()) {
+					t.Fatalf("JSON differs:\nmemory:\n%s\nlog:\n%s", a.Bytes(), b.Bytes())
+				}
+				a.Reset()
+				b.Reset()
+				if err := WriteText(&a, mem, TextOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				if err := WriteText(&b, def, TextOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(a.Bytes(), b.Bytes()) {
+					t.Fatal("text differs")
+				}
+				a.Reset()
+				b.Reset()
+				if err := WriteNDJSON(&a, mem); err != nil {
+					t.Fatal(err)
+				}
+				if err := WriteNDJSON(&b, def); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(a.Bytes(), b.Bytes()) {
+					t.Fatal("NDJSON differs")
+				}
+				seen := 0
+				if err := def.EachConnection(func(c *Connection) error {
+					if seen < len(mem.Connections) && c.ID != mem.Connections[seen].ID {
+						return fmt.Errorf("EachConnection: %d at %d", c.ID, seen)
+					}
+					seen++
+					return nil
+				}); err != nil || seen != n {
+					t.Fatalf("EachConnection: %v, %d of %d", err, seen, n)
+				}
+				if err := def.Materialize(); err != nil {
+					t.Fatal(err)
+				}
+				b.Reset()
+				if err := WriteJSON(&b, def); err != nil {
+					t.Fatal(err)
+				}
+				a.Reset()
+				WriteJSON(&a, mem)
+				if !bytes.Equal(a.Bytes(), b.Bytes()) {
+					t.Fatal("JSON of the materialized report differs")
+				}
+			})
+		}
+	}
+}
+
+// TestRecordLogCorrupt: a damaged record is an error, not a panic.
+func TestRecordLogCorrupt(t *testing.T) {
+	for _, rec := range [][]byte{nil, {0x80}, {5, 0}, {1, 2, 0, 9, 'x'}, {2, 1, 0, 1, '{', '}'}} {
+		if _, _, err := parse(rec, nil); err == nil {
+			t.Errorf("parse(%q): no error", rec)
+		}
+	}
+	if c, txs, err := parse([]byte{2, 1, 0, 1, '{', '}', 'x'}, nil); err != nil || string(c) != "{}" || len(txs) != 1 || string(txs[0].data) != "x" {
+		t.Errorf("parse of a good record: %q %v %v", c, txs, err)
+	}
+}
