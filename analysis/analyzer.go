@@ -69,7 +69,10 @@ type Analyzer interface {
 	// Name is a stable snake_case identifier.
 	Name() string
 	// Finish adds the analyser's findings and sections to the report. It is
-	// called once after the last event; out emits findings.
+	// called once after the last event; out emits findings. The report's
+	// connection records may be in a record log (rep.Deferred): an
+	// analyser that judges records implements RecordHandler instead of
+	// reading rep.Connections here.
 	Finish(rep *report.Report, out Emitter)
 }
 
