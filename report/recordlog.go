@@ -42,13 +42,25 @@ type RecordLog struct {
 	fileLen  int64
 	idx      []logEntry
 	sorted   bool
-	nTx      int
+	n, nTx   int
 	spillErr error
+	encErr   error
 
-	enc           *json.Encoder
-	buf           bytes.Buffer
-	scr, data     []byte
-	removeOnClose string
+	// Records are encoded on a goroutine of their own (started by Add,
+	// ended by sync) in the order they were added; every other method
+	// waits for it first.
+	batch []logJob
+	jobs  chan []logJob
+	done  chan struct{}
+
+	// ra are read-ahead windows over the spill file (readEntry).
+	ra      [raWindows]raWindow
+	raClock uint64
+
+	enc            *json.Encoder
+	buf            bytes.Buffer
+	scr, data, ind []byte
+	removeOnClose  string
 
 	connFindings map[uint32][]int
 	txFindings   map[txKey][]int
@@ -88,57 +100,121 @@ func NewRecordLog(memLimit int, dir string) *RecordLog {
 	return l
 }
 
+// logJob is one record handed to the encoding goroutine.
+type logJob struct {
+	c   Connection
+	txs []Transaction
+}
+
 // Len returns the number of connections in the log.
-func (l *RecordLog) Len() int { return len(l.idx) }
+func (l *RecordLog) Len() int { return l.n }
 
 // Transactions returns the number of transactions in the log.
 func (l *RecordLog) Transactions() int { return l.nTx }
 
 // Spilled returns the error that kept the log from using its spill file,
 // if any.
-func (l *RecordLog) Spilled() error { return l.spillErr }
+func (l *RecordLog) Spilled() error {
+	l.sync()
+	return l.spillErr
+}
 
 // emptyInts encodes as [] where the contract wants an empty list.
 var emptyInts = []int{}
 
 // Add appends a finished connection record with its transactions, which
-// must all belong to it. c.Findings is written as it is ([] when nil);
-// later links come from LinkFindings. Add sorts txs by index (stably) and
-// keeps neither c nor txs.
+// must all belong to it, and takes ownership of txs (sorted by index,
+// stably). c.Findings is written as it is ([] when nil); later links come
+// from LinkFindings. Nothing reachable from c or txs may change afterwards
+// (the record is encoded on another goroutine).
 func (l *RecordLog) Add(c *Connection, txs []Transaction) error {
+	for i := range txs {
+		if txs[i].Connection != c.ID {
+			return fmt.Errorf("record log: transaction of connection %d added with connection %d", txs[i].Connection, c.ID)
+		}
+	}
 	if !slices.IsSortedFunc(txs, func(a, b Transaction) int { return a.Index - b.Index }) {
 		slices.SortStableFunc(txs, func(a, b Transaction) int { return a.Index - b.Index })
 	}
-	// Header: connection length, transaction count, then per transaction
-	// its index and length; the encoded objects follow.
+	l.batch = append(l.batch, logJob{c: *c, txs: txs})
+	l.n++
+	l.nTx += len(txs)
+	if len(l.batch) == logBatch {
+		l.send()
+	}
+	return nil
+}
+
+// logBatch is how many records go to the encoding goroutine at a time:
+// one hand-over per record would cost more in wake-ups than the encoding.
+const logBatch = 256
+
+// send hands the batch of records added to the encoding goroutine,
+// starting it if needed.
+func (l *RecordLog) send() {
+	if len(l.batch) == 0 {
+		return
+	}
+	if l.jobs == nil {
+		l.jobs = make(chan []logJob, 4)
+		l.done = make(chan struct{})
+		go l.encodeLoop(l.jobs, l.done)
+	}
+	l.jobs <- l.batch
+	l.batch = make([]logJob, 0, logBatch)
+}
+
+// sync waits until every record added has been encoded.
+func (l *RecordLog) sync() {
+	l.send()
+	if l.jobs == nil {
+		return
+	}
+	close(l.jobs)
+	<-l.done
+	l.jobs, l.done = nil, nil
+}
+
+func (l *RecordLog) encodeLoop(jobs <-chan []logJob, done chan<- struct{}) {
+	defer close(done)
+	for b := range jobs {
+		for i := range b {
+			if err := l.encodeRecord(&b[i].c, b[i].txs); err != nil && l.encErr == nil {
+				l.encErr = err
+			}
+		}
+	}
+}
+
+// encodeRecord appends one record: a header (connection length,
+// transaction count, then each transaction's index and length) and the
+// objects, each as the streaming JSON writer writes a list element:
+// indented for a list in the report's top level, terminal-safe.
+func (l *RecordLog) encodeRecord(c *Connection, txs []Transaction) error {
 	hdr := l.scr[:0]
 	data := l.data[:0]
 	f := c.Findings
 	if f == nil {
 		c.Findings = emptyInts
 	}
-	conn, err := l.encode(c)
+	var err error
+	data, err = l.appendObject(data, c)
 	c.Findings = f
 	if err != nil {
 		return err
 	}
-	data = append(data, conn...)
-	hdr = binary.AppendUvarint(hdr, uint64(len(conn)))
+	hdr = binary.AppendUvarint(hdr, uint64(len(data)))
 	hdr = binary.AppendUvarint(hdr, uint64(len(txs)))
 	for i := range txs {
-		if txs[i].Connection != c.ID {
-			return fmt.Errorf("record log: transaction of connection %d added with connection %d", txs[i].Connection, c.ID)
-		}
-		tx, err := l.encode(&txs[i])
-		if err != nil {
+		n := len(data)
+		if data, err = l.appendObject(data, &txs[i]); err != nil {
 			return err
 		}
 		hdr = binary.AppendUvarint(hdr, uint64(txs[i].Index))
-		hdr = binary.AppendUvarint(hdr, uint64(len(tx)))
-		data = append(data, tx...)
+		hdr = binary.AppendUvarint(hdr, uint64(len(data)-n))
 	}
 	l.scr, l.data = hdr, data
-	if n := len(l.idx); n > 0 && l.idx[n-1].id > c.ID {
+	if k := len(l.idx); k > 0 && l.idx[k-1].id > c.ID {
 		l.sorted = false
 	}
 	if l.mem == nil && l.limit > 0 {
@@ -148,21 +224,24 @@ func (l *RecordLog) Add(c *Connection, txs []Transaction) error {
 	l.idx = append(l.idx, logEntry{id: c.ID, n: uint32(len(hdr) + len(data)), off: l.fileLen + int64(len(l.mem))})
 	l.mem = append(l.mem, hdr...)
 	l.mem = append(l.mem, data...)
-	l.nTx += len(txs)
 	if l.limit > 0 && len(l.mem) >= l.limit && l.spillErr == nil {
 		l.spill()
 	}
 	return nil
 }
 
-// encode returns the compact JSON of v without the trailing newline, valid
-// until the next call.
-func (l *RecordLog) encode(v any) ([]byte, error) {
+// listPrefix is the line prefix of a list element of the report's top
+// level in the streaming writer.
+const listPrefix = "    "
+
+// appendObject appends v as a list element of the streaming writer.
+func (l *RecordLog) appendObject(dst []byte, v any) ([]byte, error) {
 	l.buf.Reset()
 	if err := l.enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("record log: %w", err)
+		return dst, fmt.Errorf("record log: %w", err)
 	}
-	return bytes.TrimSuffix(l.buf.Bytes(), []byte{'\n'}), nil
+	l.ind = appendIndented(l.ind[:0], bytes.TrimSuffix(l.buf.Bytes(), []byte{'\n'}), listPrefix)
+	return appendTerminalSafe(dst, l.ind), nil
 }
 
 // spill moves the in-memory records to the spill file.
@@ -191,7 +270,11 @@ func (l *RecordLog) spill() {
 
 // Close releases the spill file. The log must not be read afterwards.
 func (l *RecordLog) Close() error {
-	if l == nil || l.file == nil {
+	if l == nil {
+		return nil
+	}
+	l.sync()
+	if l.file == nil {
 		return nil
 	}
 	err := l.file.Close()
@@ -240,32 +323,76 @@ func parse(rec []byte, parts []txPart) (conn []byte, txs []txPart, err error) {
 	return conn, txs, nil
 }
 
-// readEntry returns the record of e; buf is reused for records read from
-// the spill file.
-func (l *RecordLog) readEntry(e *logEntry, buf *[]byte) ([]byte, error) {
+// raChunk is how much of the spill file one read-ahead fetches, and
+// raWindows how many read-ahead windows the log keeps (8 MiB in all).
+// Records are written in close order and read in id order, which on real
+// captures is a dozen or more interleaved runs through the file
+// (connections linger, time out and are reset after different delays):
+// each run keeps a window.
+const (
+	raChunk   = 256 << 10
+	raWindows = 32
+)
+
+// raWindow is a read-ahead window: the bytes of the spill file at off.
+type raWindow struct {
+	off  int64
+	data []byte
+	used uint64 // last use, for replacement
+}
+
+// readEntry returns the record of e, valid until the next call.
+func (l *RecordLog) readEntry(e *logEntry) ([]byte, error) {
 	if e.off >= l.fileLen {
 		start := e.off - l.fileLen
 		return l.mem[start : start+int64(e.n)], nil
 	}
-	*buf = slices.Grow((*buf)[:0], int(e.n))[:e.n]
-	if _, err := l.file.ReadAt(*buf, e.off); err != nil {
+	l.raClock++
+	end := e.off + int64(e.n)
+	var w *raWindow
+	for i := range l.ra {
+		c := &l.ra[i]
+		if e.off >= c.off && end <= c.off+int64(len(c.data)) {
+			c.used = l.raClock
+			return c.data[e.off-c.off : end-c.off], nil
+		}
+		// Refill the window this record continues (the one ending
+		// nearest before it), else the least recently used.
+		switch {
+		case w == nil:
+			w = c
+		case c.off+int64(len(c.data)) <= e.off && (w.off+int64(len(w.data)) > e.off || c.off > w.off):
+			w = c
+		case w.off+int64(len(w.data)) > e.off && c.used < w.used:
+			w = c
+		}
+	}
+	n := min(max(int64(raChunk), int64(e.n)), l.fileLen-e.off)
+	w.data = slices.Grow(w.data[:0], int(n))[:n]
+	if _, err := l.file.ReadAt(w.data, e.off); err != nil {
+		w.data = w.data[:0]
 		return nil, fmt.Errorf("record log: read: %w", err)
 	}
-	return *buf, nil
+	w.off, w.used = e.off, l.raClock
+	return w.data[:e.n], nil
 }
 
-// each calls fn with every record in id order: the connection's encoded
-// object and its transactions' (valid during the call only).
+// each calls fn with every record in id order: the connection's object
+// and its transactions' as the log holds them (valid during the call
+// only).
 func (l *RecordLog) each(fn func(id uint32, conn []byte, txs []txPart) error) error {
+	l.sync()
+	if l.encErr != nil {
+		return l.encErr
+	}
 	if !l.sorted {
 		slices.SortFunc(l.idx, func(a, b logEntry) int { return cmpUint32(a.id, b.id) })
 		l.sorted = true
 	}
-	var buf []byte
 	var parts []txPart
 	for i := range l.idx {
 		e := &l.idx[i]
-		rec, err := l.readEntry(e, &buf)
+		rec, err := l.readEntry(e)
 		if err != nil {
 			return err
 		}
@@ -281,13 +408,13 @@ func (l *RecordLog) each(fn func(id uint32, conn []byte, txs []txPart) error) er
 	return nil
 }
 
-// findingsSuffix ends every connection object the log encodes (Findings
-// is the last field of Connection and has no omitempty), so linking
-// findings to a connection without other patches rewrites only that.
-const findingsSuffix = `"findings":[]}`
+// findingsSuffix ends every connection object the log holds (Findings is
+// the last field of Connection and has no omitempty), so linking findings
+// to a connection without other patches rewrites only that list.
+const findingsSuffix = "\"findings\": []\n" + listPrefix + "}"
 
-// connJSON returns the final compact object of connection id from its
-// encoded form, with its links and patches applied; dst is reused.
+// connJSON returns the final form of connection id (as the streaming
+// writer writes it) with its links and patches applied; dst is reused.
 func (l *RecordLog) connJSON(dst []byte, id uint32, conn []byte) ([]byte, error) {
 	fs := l.connFindings[id]
 	if len(l.patches[id]) == 0 {
@@ -295,23 +422,22 @@ func (l *RecordLog) connJSON(dst []byte, id uint32, conn []byte) ([]byte, error)
 			return append(dst[:0], conn...), nil
 		}
 		if bytes.HasSuffix(conn, []byte(findingsSuffix)) {
-			dst = append(dst[:0], conn[:len(conn)-3]...) // up to "findings":
-			dst = append(dst, '[')
-			for i, f := range fs {
-				if i > 0 {
-					dst = append(dst, ',')
-				}
-				dst = strconv.AppendInt(dst, int64(f), 10)
+			dst = append(dst[:0], conn[:len(conn)-len(findingsSuffix)]...)
+			dst = append(dst, `"findings": `...)
+			list := strconv.AppendInt(append(l.ind[:0], '['), int64(fs[0]), 10)
+			for _, f := range fs[1:] {
+				list = strconv.AppendInt(append(list, ','), int64(f), 10)
 			}
-			return append(dst, "]}"...), nil
+			l.ind = append(list, ']')
+			dst = appendIndented(dst, l.ind, listPrefix+"  ")
+			return append(dst, "\n"+listPrefix+"}"...), nil
 		}
 	}
 	c, err := l.decodeConn(id, conn)
 	if err != nil {
 		return nil, err
 	}
-	out, err := l.encode(c)
-	return append(dst[:0], out...), err
+	return l.appendObject(dst[:0], c)
 }
 
 // decodeConn decodes a connection object and applies its links and
@@ -332,19 +458,17 @@ func (l *RecordLog) decodeConn(id uint32, conn []byte) (*Connection, error) {
 	return c, nil
 }
 
-// txJSON returns the final compact object of a transaction of connection
-// id; dst is reused.
+// txJSON returns the final form of a transaction of connection id; dst is
+// reused.
 func (l *RecordLog) txJSON(dst []byte, id uint32, tx *txPart) ([]byte, error) {
-	fs := l.txFindings[txKey{id, tx.index}]
-	if len(fs) == 0 {
+	if len(l.txFindings[txKey{id, tx.index}]) == 0 {
 		return append(dst[:0], tx.data...), nil
 	}
 	t, err := l.decodeTx(id, tx)
 	if err != nil {
 		return nil, err
 	}
-	out, err := l.encode(t)
-	return append(dst[:0], out...), err
+	return l.appendObject(dst[:0], t)
 }
 
 func (l *RecordLog) decodeTx(id uint32, tx *txPart) (*Transaction, error) {
@@ -527,17 +651,15 @@ func materialized(r *Report) (*Report, error) {
 // log as the elements of a JSON list in the streaming writer's layout:
 // each on a new line, indented by four spaces, terminal-safe.
 func (l *RecordLog) writeList(bw *bufio.Writer, txs bool) error {
-	var obj, out, safe []byte
+	var obj []byte
 	first := true
 	put := func(o []byte) error {
 		if !first {
 			bw.WriteByte(',')
 		}
 		first = false
-		bw.WriteString("\n    ")
-		out = appendIndented(out[:0], o, "    ")
-		safe = appendTerminalSafe(safe[:0], out)
-		_, err := bw.Write(safe)
+		bw.WriteString("\n" + listPrefix)
+		_, err := bw.Write(o)
 		return err
 	}
 	return l.each(func(id uint32, conn []byte, parts []txPart) error {

@@ -87,6 +87,9 @@ func TestRecordLogWritesLikeMemory(t *testing.T) {
 					r.LinkFindings()
 					Normalize(r)
 				}
+				if err := def.Deferred.Spilled(); err != nil {
+					t.Fatal(err)
+				}
 				if limit == 1 && n > 0 && def.Deferred.fileLen == 0 {
 					t.Fatal("nothing was spilled")
 				}

@@ -70,7 +70,9 @@ func profile(cpuOut, memOut, path string) error {
 		return err
 	}
 	start := time.Now()
-	rep, err := pipeline.Run(context.Background(), src, pipeline.DefaultConfig())
+	cfg := pipeline.DefaultConfig()
+	cfg.RecordLog.On = true // as connscope analyze --format json
+	rep, err := pipeline.Run(context.Background(), src, cfg)
 	if err != nil {
 		pprof.StopCPUProfile()
 		return err
@@ -92,6 +94,7 @@ func profile(cpuOut, memOut, path string) error {
 		return err
 	}
 	pprof.StopCPUProfile()
-	fmt.Printf("run %.3f s, write %.3f s, %d connections\n", mid.Sub(start).Seconds(), time.Since(mid).Seconds(), len(rep.Connections))
+	defer rep.Deferred.Close()
+	fmt.Printf("run %.3f s, write %.3f s, %d connections\n", mid.Sub(start).Seconds(), time.Since(mid).Seconds(), rep.Summary.TCPConnections)
 	return nil
 }
