@@ -121,6 +121,8 @@ const mib = 1 << 20
 // input is the report itself: every connection that left the tracker (also
 // the evicted ones) is one report.Connection, about 1 KiB each including
 // its strings; the SYN flood's bound is stated per reported connection.
+// With the records in a record log (the offline JSON path) a reported
+// connection costs its 16-byte index entry after the run.
 func TestHostileCaptures(t *testing.T) {
 	syns, headBytes, bodyBytes, segs := 200_000, 8*mib, 64*mib, 20_000
 	if full() {
@@ -148,6 +150,9 @@ func TestHostileCaptures(t *testing.T) {
 		// connection, plus perUnit bytes per unit of n
 		fixed, perConn, perUnit uint64
 		check                   func(t *testing.T, r result)
+		// recordLog runs with the records in a record log (the offline
+		// JSON path), which must keep them out of the heap.
+		recordLog bool
 	}{
 		{
 			name: "syn_flood", kind: hostile.SYNFlood, n: syns,
@@ -156,6 +161,25 @@ func TestHostileCaptures(t *testing.T) {
 			check: func(t *testing.T, r result) {
 				if got := len(r.rep.Connections); got < syns*9/10 {
 					t.Errorf("%d connections reported for %d SYNs", got, syns)
+				}
+			},
+		},
+		{
+			// The same with the records in a record log: what stays per
+			// connection is its index entry and the per-peer TIME_WAIT
+			// and reuse history.
+			name: "syn_flood_record_log", kind: hostile.SYNFlood, n: syns, recordLog: true,
+			want:  []string{"tcp_conn_limit", "analysis_peer_limit"},
+			fixed: 64 * mib, perConn: 512,
+			check: func(t *testing.T, r result) {
+				if got := r.rep.Summary.TCPConnections; got < syns*9/10 {
+					t.Errorf("%d connections reported for %d SYNs", got, syns)
+				}
+				// After the run the heap holds the log's in-memory part
+				// (8 MiB) and 16 bytes of index per connection, not the
+				// records (about 700 bytes each in the report's lists).
+				if bound := uint64(16*mib + 64*r.rep.Summary.TCPConnections); r.retained > bound {
+					t.Errorf("retained heap %.1f MiB over %.1f MiB", float64(r.retained)/mib, float64(bound)/mib)
 				}
 			},
 		},
@@ -208,7 +232,11 @@ func TestHostileCaptures(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			start := time.Now()
-			r := run(t, c.kind, c.n, small())
+			cfg := small()
+			if c.recordLog {
+				cfg.RecordLog = pipeline.RecordLogConfig{On: true, Dir: t.TempDir()}
+			}
+			r := run(t, c.kind, c.n, cfg)
 			if r.openErr != nil {
 				// Refusing a hostile file is fine; the error is one line
 				// naming the file.
@@ -226,14 +254,16 @@ func TestHostileCaptures(t *testing.T) {
 					t.Errorf("anomaly %s not counted; anomalies %v", a, r.rep.Capture.Anomalies)
 				}
 			}
-			bound := c.fixed + c.perConn*uint64(len(r.rep.Connections)) + c.perUnit*uint64(c.n)
+			defer r.rep.Deferred.Close()
+			conns := r.rep.Summary.TCPConnections + r.rep.Summary.QUICConnections
+			bound := c.fixed + c.perConn*uint64(conns) + c.perUnit*uint64(c.n)
 			t.Logf("%d packets, %d connections, read error %v; peak heap +%.1f MiB, retained +%.1f MiB (bound %.1f MiB), %v; anomalies %v",
-				r.rep.Capture.Packets, len(r.rep.Connections), r.runErr,
+				r.rep.Capture.Packets, conns, r.runErr,
 				float64(r.peak)/mib, float64(r.retained)/mib, float64(bound)/mib, time.Since(start).Round(time.Millisecond), r.rep.Capture.Anomalies)
 			if r.peak > bound {
 				t.Errorf("peak heap %.1f MiB over the bound %.1f MiB", float64(r.peak)/mib, float64(bound)/mib)
 			}
-			if len(r.rep.Connections) <= 20_000 {
+			if conns <= 20_000 {
 				// (The JSON of the SYN flood is hundreds of MB: skipped.)
 				var buf bytes.Buffer
 				if err := report.WriteJSON(&buf, r.rep); err != nil {
