@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 )
 
@@ -41,9 +42,15 @@ func recordLogCase(n int) *Report {
 // budget, adding them in an order shuffled within small windows.
 func deferredCopy(t *testing.T, r *Report, memLimit int) *Report {
 	t.Helper()
+	return deferredCopyDir(t, r, memLimit, t.TempDir())
+}
+
+// deferredCopyDir is deferredCopy with the spill file in dir.
+func deferredCopyDir(t *testing.T, r *Report, memLimit int, dir string) *Report {
+	t.Helper()
 	cp := *r
 	cp.Connections, cp.Transactions = nil, nil
-	log := NewRecordLog(memLimit, t.TempDir())
+	log := NewRecordLog(memLimit, dir)
 	cp.Deferred = log
 	t.Cleanup(func() { log.Close() })
 	order := make([]int, len(r.Connections))
@@ -161,5 +168,29 @@ func TestRecordLogCorrupt(t *testing.T) {
 	}
 	if c, txs, err := parse([]byte{2, 1, 0, 1, '{', '}', 'x'}, nil); err != nil || string(c) != "{}" || len(txs) != 1 || string(txs[0].data) != "x" {
 		t.Errorf("parse of a good record: %q %v %v", c, txs, err)
+	}
+}
+
+// TestRecordLogSpillFailure: when the spill file cannot be created the log
+// keeps the records in memory, says so, and writes the same report.
+func TestRecordLogSpillFailure(t *testing.T) {
+	mem := recordLogCase(50)
+	bad := deferredCopyDir(t, mem, 1, filepath.Join(t.TempDir(), "missing", "dir"))
+	for _, r := range []*Report{mem, bad} {
+		r.LinkFindings()
+		Normalize(r)
+	}
+	if err := bad.Deferred.Spilled(); err == nil {
+		t.Fatal("no spill error with a missing directory")
+	}
+	var a, b bytes.Buffer
+	if err := WriteJSON(&a, mem); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(&b, bad); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatal("JSON of the in-memory fallback differs")
 	}
 }
