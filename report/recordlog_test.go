@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
@@ -100,38 +101,9 @@ func TestRecordLogWritesLikeMemory(t *testing.T) {
 				if limit == 1 && n > 0 && def.Deferred.fileLen == 0 {
 					t.Fatal("nothing was spilled")
 				}
-				var a, b bytes.Buffer
-				if err := WriteJSON(&a, mem); err != nil {
-					t.Fatal(err)
-				}
-				if err := WriteJSON(&b, def); err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(a.Bytes(), b.Bytes()) {
-					t.Fatalf("JSON differs:\nmemory:\n%s\nlog:\n%s", a.Bytes(), b.Bytes())
-				}
-				a.Reset()
-				b.Reset()
-				if err := WriteText(&a, mem, TextOptions{}); err != nil {
-					t.Fatal(err)
-				}
-				if err := WriteText(&b, def, TextOptions{}); err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(a.Bytes(), b.Bytes()) {
-					t.Fatal("text differs")
-				}
-				a.Reset()
-				b.Reset()
-				if err := WriteNDJSON(&a, mem); err != nil {
-					t.Fatal(err)
-				}
-				if err := WriteNDJSON(&b, def); err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(a.Bytes(), b.Bytes()) {
-					t.Fatal("NDJSON differs")
-				}
+				sameOutput(t, "JSON", WriteJSON, mem, def)
+				sameOutput(t, "text", func(w io.Writer, r *Report) error { return WriteText(w, r, TextOptions{}) }, mem, def)
+				sameOutput(t, "NDJSON", WriteNDJSON, mem, def)
 				seen := 0
 				if err := def.EachConnection(func(c *Connection) error {
 					if seen < len(mem.Connections) && c.ID != mem.Connections[seen].ID {
@@ -145,15 +117,7 @@ func TestRecordLogWritesLikeMemory(t *testing.T) {
 				if err := def.Materialize(); err != nil {
 					t.Fatal(err)
 				}
-				b.Reset()
-				if err := WriteJSON(&b, def); err != nil {
-					t.Fatal(err)
-				}
-				a.Reset()
-				WriteJSON(&a, mem)
-				if !bytes.Equal(a.Bytes(), b.Bytes()) {
-					t.Fatal("JSON of the materialized report differs")
-				}
+				sameOutput(t, "JSON of the materialized report", WriteJSON, mem, def)
 			})
 		}
 	}
@@ -183,14 +147,20 @@ func TestRecordLogSpillFailure(t *testing.T) {
 	if err := bad.Deferred.Spilled(); err == nil {
 		t.Fatal("no spill error with a missing directory")
 	}
+	sameOutput(t, "JSON of the in-memory fallback", WriteJSON, mem, bad)
+}
+
+// sameOutput fails the test when write renders want and got differently.
+func sameOutput(t *testing.T, what string, write func(io.Writer, *Report) error, want, got *Report) {
+	t.Helper()
 	var a, b bytes.Buffer
-	if err := WriteJSON(&a, mem); err != nil {
+	if err := write(&a, want); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteJSON(&b, bad); err != nil {
+	if err := write(&b, got); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
-		t.Fatal("JSON of the in-memory fallback differs")
+		t.Fatalf("%s differs:\nwant:\n%s\ngot:\n%s", what, a.Bytes(), b.Bytes())
 	}
 }
