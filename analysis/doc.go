@@ -2,9 +2,10 @@
 //
 // Its single job is dispatch: the Engine hands every event (connection
 // opened and closed, TCP segment, HTTP exchange) to the analysers that
-// handle that event type, in capture order, on the caller's goroutine, and
-// at the end asks each analyser to add its findings and sections to the
-// report. Each detector lives in its own sub-package (analysis/<name>) and is
+// handle that event type, in capture order, on the caller's goroutine,
+// hands every finished connection record to the analysers that judge
+// records (RecordHandler), and at the end asks each analyser to add its
+// findings and sections to the report. Each detector lives in its own sub-package (analysis/<name>) and is
 // listed explicitly, in a fixed order, by Default in the sub-package
 // analysis/registry; there is no init() registration and no global state.
 //
@@ -16,6 +17,7 @@
 // Concurrency: an Engine and its analysers are used from one goroutine.
 // Buffer ownership: event pointers are valid only during the call;
 // analysers copy what they keep. Limits: analysers keep per-connection state
-// keyed by flow.ConnID and drop it on ConnClosed, so memory follows the
-// number of open connections; per-peer tables are capped by Config.MaxPeers.
+// keyed by flow.ConnID (ConnMap) and drop it on ConnClosed, so memory
+// follows the number of open connections; per-peer tables are capped by
+// Config.MaxPeers.
 package analysis

@@ -6,7 +6,9 @@
 // (WriteText, with a compact waterfall of the most troubled connections) and
 // a self-contained HTML page with per-peer waterfalls and time-sequence
 // graphs (WriteHTML); serve the committed JSON Schema of the JSON form
-// (Schema).
+// (Schema). RecordLog holds the connection records of a large run encoded
+// (in memory up to a budget, then in an unlinked temporary file) for
+// WriteJSON to stream; Report.Deferred points at it.
 //
 // Inputs: a *Report. Times in it are strings made by FormatTime from packet
 // timestamps; there is no wall-clock time anywhere in this package.
@@ -16,13 +18,18 @@
 // bytes whatever order its producers appended in.
 //
 // Concurrency: the writers only read their input and may run on a report
-// snapshot that other goroutines also read. Normalize mutates its argument
-// and must run before the report is shared. NDJSONStream serialises its own
-// calls.
+// snapshot that other goroutines also read; the JSON writer encodes long
+// lists on up to GOMAXPROCS goroutines and writes them in order. Normalize
+// mutates its argument and must run before the report is shared.
+// NDJSONStream serialises its own calls. A RecordLog is used from one
+// goroutine; it encodes the records added on a goroutine of its own, which
+// its other methods wait for.
 //
 // Buffers: writers keep no reference to the report or to their writer after
 // returning (NDJSONStream keeps its writer until End). Schema returns a copy
-// that the caller owns.
+// that the caller owns. RecordLog.Add takes ownership of the record's
+// transactions; the log's memory is its budget plus 16 bytes of index per
+// connection and the end-of-run patches.
 //
 // Limits: WriteHTML caps its graphs, waterfall rows and tables
 // (HTMLOptions), escapes every string through html/template and fetches
