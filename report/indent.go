@@ -57,3 +57,30 @@ func appendIndented(dst, src []byte, prefix string) []byte {
 	}
 	return dst
 }
+
+// appendCompact appends src, valid JSON, without its insignificant white
+// space: what json.Compact writes, in one pass that only tracks strings.
+// It undoes appendIndented.
+func appendCompact(dst, src []byte) []byte {
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; c {
+		case '"':
+			j := i + 1
+			for j < len(src) && src[j] != '"' {
+				if src[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(src) {
+				return append(dst, src[i:]...)
+			}
+			dst = append(dst, src[i:j+1]...)
+			i = j
+		case ' ', '\t', '\n', '\r':
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}

@@ -26,6 +26,19 @@ func checkIndent(t *testing.T, src []byte, prefix string) {
 	if got := appendIndented(nil, src, prefix); !bytes.Equal(got, want.Bytes()) {
 		t.Errorf("appendIndented(%q, %q) =\n%s\nwant (json.Indent)\n%s", src, prefix, got, want.Bytes())
 	}
+	checkCompact(t, want.Bytes())
+}
+
+// checkCompact compares appendCompact with json.Compact on valid JSON.
+func checkCompact(t *testing.T, src []byte) {
+	t.Helper()
+	var want bytes.Buffer
+	if err := json.Compact(&want, src); err != nil {
+		return // not JSON: outside appendCompact's contract
+	}
+	if got := appendCompact(nil, src); !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("appendCompact(%q) = %s, want (json.Compact) %s", src, got, want.Bytes())
+	}
 }
 
 func TestAppendIndentedMatchesJSONIndent(t *testing.T) {
@@ -63,5 +76,6 @@ func FuzzAppendIndented(f *testing.F) {
 			return
 		}
 		checkIndent(t, compact.Bytes(), "    ")
+		checkCompact(t, b)
 	})
 }

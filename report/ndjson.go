@@ -136,6 +136,9 @@ func (s *NDJSONStream) End(r *Report) error {
 		return fmt.Errorf("ndjson stream: end called twice")
 	}
 	s.ended = true
+	if r != nil && r.Deferred != nil && len(r.Connections) == 0 && len(r.Transactions) == 0 {
+		return s.endFromLog(normalized(r))
+	}
 	n, err := normalizedAll(r)
 	if err != nil {
 		s.err = err
@@ -187,6 +190,13 @@ func (s *NDJSONStream) End(r *Report) error {
 			s.put(findingRecord{RecordFinding, f})
 		}
 	}
+	s.endRest(n, global)
+	return s.err
+}
+
+// endRest writes End's records after those of the connections: the
+// findings about no connection, the peers, the DNS lookups and the summary.
+func (s *NDJSONStream) endRest(n *Report, global []Finding) {
 	for i := range global {
 		s.put(findingRecord{RecordFinding, &global[i]})
 	}
@@ -209,6 +219,79 @@ func (s *NDJSONStream) End(r *Report) error {
 		Interrupted:   n.Interrupted,
 		Summary:       &n.Summary,
 	})
+}
+
+// endFromLog is End for a report whose records are all in its record log:
+// the connections and transactions are written from the log one at a time
+// (their stored JSON made compact, behind the record type), so memory does
+// not grow with them.
+func (s *NDJSONStream) endFromLog(n *Report) error {
+	findByConn := map[uint32][]Finding{}
+	var global []Finding
+	for _, f := range n.Findings {
+		if f.Connection == nil {
+			global = append(global, f)
+			continue
+		}
+		findByConn[*f.Connection] = append(findByConn[*f.Connection], f)
+	}
+	seen := map[uint32]bool{} // connections with findings that the log holds
+	var obj, line []byte
+	putStored := func(typ string, o []byte) {
+		if s.err != nil {
+			return
+		}
+		// The stored object is encoding/json's output indented: without
+		// the white space it is that output again.
+		line = append(line[:0], `{"type":"`...)
+		line = append(line, typ...)
+		line = append(line, `",`...)
+		line = appendCompact(line, o[1:])
+		line = append(line, '\n')
+		if _, err := s.enc.w.Write(line); err != nil {
+			s.err = fmt.Errorf("write ndjson record: %w", err)
+		}
+	}
+	l := n.Deferred
+	err := l.each(func(id uint32, conn []byte, parts []txPart) error {
+		fs, has := findByConn[id]
+		if has {
+			seen[id] = true
+		}
+		if s.written[id] {
+			if !s.withFindings[id] {
+				for k := range fs {
+					s.put(findingRecord{RecordFinding, &fs[k]})
+				}
+			}
+			return s.err
+		}
+		var err error
+		if obj, err = l.connJSON(obj, id, conn); err != nil {
+			return err
+		}
+		putStored(RecordConnection, obj)
+		for i := range parts {
+			if obj, err = l.txJSON(obj, id, &parts[i]); err != nil {
+				return err
+			}
+			putStored(RecordTransaction, obj)
+		}
+		for k := range fs {
+			s.put(findingRecord{RecordFinding, &fs[k]})
+		}
+		return s.err
+	})
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	for i := range n.Findings {
+		f := &n.Findings[i]
+		if f.Connection != nil && !seen[*f.Connection] && !s.written[*f.Connection] {
+			s.put(findingRecord{RecordFinding, f})
+		}
+	}
+	s.endRest(n, global)
 	return s.err
 }
 

@@ -152,11 +152,11 @@ func (o *analyzeOptions) config() (pipeline.Config, error) {
 	if err := o.see.apply(&cfg, o.format); err != nil {
 		return cfg, err
 	}
-	// The JSON writer streams records from a record log: an offline run's
-	// memory then follows the open connections, not the capture's length
-	// (the log spills to $TMPDIR). The other writers need the records as
-	// structs and keep them in memory.
-	cfg.RecordLog.On = o.format == "json"
+	// The JSON and NDJSON writers stream records from a record log: an
+	// offline run's memory then follows the open connections, not the
+	// capture's length (the log spills to $TMPDIR). The other writers need
+	// the records as structs and keep them in memory.
+	cfg.RecordLog.On = o.format == "json" || o.format == "ndjson"
 	if o.maxConns < 1 {
 		return cfg, usageError{fmt.Errorf("--max-conns must be at least 1")}
 	}

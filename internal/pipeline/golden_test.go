@@ -54,7 +54,7 @@ func analyze(t *testing.T, path string) []byte {
 }
 
 // analyzeWith runs the offline pipeline on one file with the given record
-// log settings and renders JSON and text.
+// log settings and renders JSON and text (with NDJSON appended).
 func analyzeWith(t *testing.T, path string, rl pipeline.RecordLogConfig) (js, text []byte) {
 	t.Helper()
 	src, err := capture.OpenFiles([]string{path}, capture.Options{})
@@ -76,6 +76,9 @@ func analyzeWith(t *testing.T, path string, rl pipeline.RecordLogConfig) (js, te
 	if err := report.WriteText(&tbuf, rep, report.TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	if err := report.WriteNDJSON(&tbuf, rep); err != nil {
+		t.Fatal(err)
+	}
 	return buf.Bytes(), tbuf.Bytes()
 }
 
@@ -83,8 +86,8 @@ func analyzeWith(t *testing.T, path string, rl pipeline.RecordLogConfig) (js, te
 // the JSON report with its golden file (go test ./internal/pipeline -run
 // Golden -update rewrites them). Each capture is analysed twice, the
 // second time with its records in a record log that spills to a file
-// every few kilobytes, and both must give identical JSON and text; every
-// report validates against the schema.
+// every few kilobytes, and both must give identical JSON, text and NDJSON;
+// every report validates against the schema.
 func TestGolden(t *testing.T) {
 	for _, path := range captures(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
@@ -94,7 +97,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal("the run with a record log gave different JSON")
 			}
 			if !bytes.Equal(text, textAgain) {
-				t.Fatal("the run with a record log gave a different text report")
+				t.Fatal("the run with a record log gave a different text or NDJSON report")
 			}
 			reporttest.Validate(t, got)
 			golden := goldenName(path)
