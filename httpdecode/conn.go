@@ -115,6 +115,14 @@ func (c *Conn) Reset(h Handler, lim Limits) {
 // status line). It is false until that is known.
 func (c *Conn) IsHTTP() bool { return c.mode == modeHTTP }
 
+// Finished reports whether both directions of an HTTP connection have
+// ended and every exchange has been handed to the Handler: nothing the
+// Conn could still be given changes anything (it ignores bytes after an
+// end), so Close would only release it.
+func (c *Conn) Finished() bool {
+	return c.mode == modeHTTP && c.ended[0] && c.ended[1] && len(c.entries) == 0
+}
+
 // Version returns the HTTP version of the most recent final response
 // ("HTTP/1.1", "HTTP/1.0"), or of the most recent request when no response
 // was parsed, or "".

@@ -20,6 +20,7 @@ type connState struct {
 	sniffed  [2]bool // first bytes of each direction looked at
 	protocol string
 	http     *httpdecode.Conn
+	isHTTP   bool // http was set (it is released once finished)
 
 	requests, responses, pipelined int
 	keepAlive                      bool
@@ -53,6 +54,7 @@ func (s *connState) sniff(d flow.Dir, p []byte) {
 		d == flow.ServerToClient && httpdecode.LooksLikeResponse(p):
 		s.protocol = "http"
 		s.http = s.run.newHTTP(s)
+		s.isHTTP = true
 	default:
 		for _, pr := range s.run.protos {
 			if pr.sniff(&s.info, d, p) {
@@ -82,6 +84,14 @@ func (s *connState) Gap(d flow.Dir, t flow.Time, n int) {
 func (s *connState) End(d flow.Dir, t flow.Time) {
 	if s.http != nil {
 		s.http.End(httpdecode.Dir(d), int64(t))
+		if s.dec == nil && s.http.Finished() {
+			// Both directions ended and every exchange was emitted: the
+			// decoder goes back for reuse now instead of after the close
+			// linger (seconds of capture time during which thousands of
+			// short connections would each hold one).
+			s.http.Close(int64(t))
+			s.run.releaseHTTP(s)
+		}
 	}
 	if s.dec != nil {
 		s.dec.End(d, t)
@@ -120,6 +130,9 @@ func (s *connState) Exchange(e *httpdecode.Exchange) {
 		Pipelined: e.Pipelined,
 	}
 	s.run.engine.Exchange(&s.ex)
+	// Analysers do not keep the event: let the messages go now rather
+	// than with the connection.
+	s.ex.Request, s.ex.Response = nil, nil
 }
 
 // Anomaly implements httpdecode.Handler.
@@ -284,7 +297,7 @@ func (s *connState) record(c *reassembly.Conn) report.Connection {
 	if h.Client.Seen && h.Server.Seen && h.Client.WScale >= 0 && h.Server.WScale >= 0 {
 		rc.Handshake.WindowScale = int(h.Server.WScale)
 	}
-	if s.http != nil || s.requests > 0 {
+	if s.isHTTP || s.requests > 0 {
 		rc.HTTP = &report.ConnHTTP{
 			Requests:  s.requests,
 			Responses: s.responses,
