@@ -18,22 +18,24 @@ const DefaultRecordLogMemory = 8 << 20
 
 // RecordLog holds the connection records and transactions of a run in
 // encoded form, so that a report of millions of connections does not hold
-// millions of structs. Each connection is encoded once, when it is added,
-// as the compact JSON the writers would produce for it; past a memory
-// budget the encoded records move to an unlinked temporary file, so memory
-// stays bounded by the budget plus 16 bytes of index per connection and
-// the patches below. A report whose records are in a log (Report.Deferred)
-// is written by WriteJSON straight from the log; the other writers decode
-// it first (Materialize).
+// millions of structs. Each connection and transaction is encoded once,
+// after it is added, exactly as the JSON writer writes it as a list
+// element (indented, terminal-safe); past a memory budget the encoded
+// records move to an unlinked temporary file, so memory stays bounded by
+// the budget plus 16 bytes of index per connection and the patches below.
+// A report whose records are in a log (Report.Deferred) is written by
+// WriteJSON and WriteNDJSON straight from the log; the other writers
+// decode it first (Materialize).
 //
 // What is only known at the end of a run is kept beside the encoded
 // records and applied when they are read: finding links (LinkFindings)
 // and patches of single connections (PatchConnections: DNS attribution,
 // time series).
 //
-// A RecordLog is used from one goroutine. If the spill file cannot be
-// created or written, the log keeps every record in memory instead (Spilled
-// reports the error) and loses nothing.
+// A RecordLog is used from one goroutine; it encodes on a goroutine of its
+// own, which every method but Add, Len and Transactions waits for. If the
+// spill file cannot be created or written, the log keeps every record in
+// memory instead (Spilled reports the error) and loses nothing.
 type RecordLog struct {
 	limit    int
 	dir      string
