@@ -36,9 +36,9 @@ type Config struct {
 	// RecordLog, when On, makes Run keep the finished connection records
 	// and transactions in a report.RecordLog (the report's Deferred)
 	// instead of its lists, so memory follows the open connections rather
-	// than the length of the capture. WriteJSON writes such a report
-	// straight from the log; the other writers decode it first. The
-	// caller closes the log (rep.Deferred.Close) when done with the
+	// than the length of the capture. WriteJSON and WriteNDJSON write such
+	// a report straight from the log; the other writers decode it first.
+	// The caller closes the log (rep.Deferred.Close) when done with the
 	// report.
 	RecordLog RecordLogConfig
 	// Progress, when set, is called by Run on its goroutine every
@@ -419,7 +419,8 @@ func (r *run) finish(cs capture.Stats) {
 const AnomalyRecordLogInMemory = "record_log_in_memory"
 
 // addToLog adds a finished record to the record log, or to the report's
-// lists if the log refuses it (it cannot encode it), so nothing is lost.
+// lists if the log refuses it (a transaction of another connection), so
+// nothing is lost.
 func (r *run) addToLog(rc *report.Connection, txs []report.Transaction) {
 	if err := r.log.Add(rc, txs); err != nil {
 		if m := r.rep.Capture.Anomalies; m != nil { // finishing: the capture counts are out
@@ -434,8 +435,8 @@ func (r *run) addToLog(rc *report.Connection, txs []report.Transaction) {
 	countRecord(&r.counts, rc)
 }
 
-// AnomalyRecordLogRefused counts records the record log could not encode,
-// kept in the report's lists instead.
+// AnomalyRecordLogRefused counts records the record log refused, kept in
+// the report's lists instead.
 const AnomalyRecordLogRefused = "record_log_refused"
 
 // captureReport builds the report's capture object from the source's
