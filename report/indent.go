@@ -21,14 +21,8 @@ func appendIndented(dst, src []byte, prefix string) []byte {
 		switch c {
 		case '"':
 			// Copy the whole string, escapes included.
-			j := i + 1
-			for j < len(src) && src[j] != '"' {
-				if src[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(src) {
+			j := stringEnd(src, i)
+			if j < 0 {
 				return append(dst, src[i:]...)
 			}
 			dst = append(dst, src[i:j+1]...)
@@ -65,14 +59,8 @@ func appendCompact(dst, src []byte) []byte {
 	for i := 0; i < len(src); i++ {
 		switch c := src[i]; c {
 		case '"':
-			j := i + 1
-			for j < len(src) && src[j] != '"' {
-				if src[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(src) {
+			j := stringEnd(src, i)
+			if j < 0 {
 				return append(dst, src[i:]...)
 			}
 			dst = append(dst, src[i:j+1]...)
@@ -83,4 +71,20 @@ func appendCompact(dst, src []byte) []byte {
 		}
 	}
 	return dst
+}
+
+// stringEnd returns the index of the quote that closes the JSON string
+// opening at src[i], or -1 when src ends inside it.
+func stringEnd(src []byte, i int) int {
+	j := i + 1
+	for j < len(src) && src[j] != '"' {
+		if src[j] == '\\' {
+			j++
+		}
+		j++
+	}
+	if j >= len(src) {
+		return -1
+	}
+	return j
 }

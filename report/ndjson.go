@@ -149,15 +149,7 @@ func (s *NDJSONStream) End(r *Report) error {
 	for _, t := range n.Transactions {
 		txByConn[t.Connection] = append(txByConn[t.Connection], t)
 	}
-	findByConn := map[uint32][]Finding{}
-	var global []Finding
-	for _, f := range n.Findings {
-		if f.Connection == nil {
-			global = append(global, f)
-			continue
-		}
-		findByConn[*f.Connection] = append(findByConn[*f.Connection], f)
-	}
+	findByConn, global := splitFindings(n.Findings)
 	seen := map[uint32]bool{}
 	for i := range n.Connections {
 		c := &n.Connections[i]
@@ -221,20 +213,26 @@ func (s *NDJSONStream) endRest(n *Report, global []Finding) {
 	})
 }
 
+// splitFindings groups findings by the connection they name, in order,
+// and returns those that name none apart.
+func splitFindings(fs []Finding) (byConn map[uint32][]Finding, global []Finding) {
+	byConn = map[uint32][]Finding{}
+	for _, f := range fs {
+		if f.Connection == nil {
+			global = append(global, f)
+			continue
+		}
+		byConn[*f.Connection] = append(byConn[*f.Connection], f)
+	}
+	return byConn, global
+}
+
 // endFromLog is End for a report whose records are all in its record log:
 // the connections and transactions are written from the log one at a time
 // (their stored JSON made compact, behind the record type), so memory does
 // not grow with them.
 func (s *NDJSONStream) endFromLog(n *Report) error {
-	findByConn := map[uint32][]Finding{}
-	var global []Finding
-	for _, f := range n.Findings {
-		if f.Connection == nil {
-			global = append(global, f)
-			continue
-		}
-		findByConn[*f.Connection] = append(findByConn[*f.Connection], f)
-	}
+	findByConn, global := splitFindings(n.Findings)
 	seen := map[uint32]bool{} // connections with findings that the log holds
 	var obj, line []byte
 	putStored := func(typ string, o []byte) {

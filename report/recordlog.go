@@ -59,10 +59,11 @@ type RecordLog struct {
 	ra      [raWindows]raWindow
 	raClock uint64
 
-	enc            *json.Encoder
-	buf            bytes.Buffer
-	scr, data, ind []byte
-	removeOnClose  string
+	// el encodes on the encoding goroutine while it runs, on the
+	// caller's after sync; scr, data and list are scratch space.
+	el              elemEncoder
+	scr, data, list []byte
+	removeOnClose   string
 
 	connFindings map[uint32][]int
 	txFindings   map[txKey][]int
@@ -97,8 +98,6 @@ func NewRecordLog(memLimit int, dir string) *RecordLog {
 		memLimit = DefaultRecordLogMemory
 	}
 	l := &RecordLog{limit: memLimit, dir: dir, sorted: true}
-	l.enc = json.NewEncoder(&l.buf)
-	l.enc.SetEscapeHTML(false)
 	return l
 }
 
@@ -238,12 +237,11 @@ const listPrefix = "    "
 
 // appendObject appends v as a list element of the streaming writer.
 func (l *RecordLog) appendObject(dst []byte, v any) ([]byte, error) {
-	l.buf.Reset()
-	if err := l.enc.Encode(v); err != nil {
+	out, err := l.el.put(dst, v, listPrefix)
+	if err != nil {
 		return dst, fmt.Errorf("record log: %w", err)
 	}
-	l.ind = appendIndented(l.ind[:0], bytes.TrimSuffix(l.buf.Bytes(), []byte{'\n'}), listPrefix)
-	return appendTerminalSafe(dst, l.ind), nil
+	return out, nil
 }
 
 // spill moves the in-memory records to the spill file.
@@ -426,12 +424,12 @@ func (l *RecordLog) connJSON(dst []byte, id uint32, conn []byte) ([]byte, error)
 		if bytes.HasSuffix(conn, []byte(findingsSuffix)) {
 			dst = append(dst[:0], conn[:len(conn)-len(findingsSuffix)]...)
 			dst = append(dst, `"findings": `...)
-			list := strconv.AppendInt(append(l.ind[:0], '['), int64(fs[0]), 10)
+			list := strconv.AppendInt(append(l.list[:0], '['), int64(fs[0]), 10)
 			for _, f := range fs[1:] {
 				list = strconv.AppendInt(append(list, ','), int64(f), 10)
 			}
-			l.ind = append(list, ']')
-			dst = appendIndented(dst, l.ind, listPrefix+"  ")
+			l.list = append(list, ']')
+			dst = appendIndented(dst, l.list, listPrefix+"  ")
 			return append(dst, "\n"+listPrefix+"}"...), nil
 		}
 	}
