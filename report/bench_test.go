@@ -67,3 +67,44 @@ func BenchmarkEscape(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRecordLog adds the records of 10 000 connections to a record
+// log that spills (1 MiB in memory), links the findings and writes the
+// report as JSON and as NDJSON from the log. benchReport's ids descend, so
+// the log is read back against the order it was written: its worst case.
+func BenchmarkRecordLog(b *testing.B) {
+	src := benchReport(10_000)
+	for _, format := range []string{"json", "ndjson"} {
+		b.Run(format+"/10k_conns", func(b *testing.B) {
+			dir := b.TempDir()
+			for b.Loop() {
+				r := *src
+				r.Connections, r.Transactions = nil, nil
+				r.Deferred = report.NewRecordLog(1<<20, dir)
+				tx := 0
+				for i := range src.Connections {
+					c := src.Connections[i]
+					c.Findings = nil
+					txs := make([]report.Transaction, 0, 2)
+					for ; tx < len(src.Transactions) && src.Transactions[tx].Connection == c.ID; tx++ {
+						txs = append(txs, src.Transactions[tx])
+					}
+					if err := r.Deferred.Add(&c, txs); err != nil {
+						b.Fatal(err)
+					}
+				}
+				r.LinkFindings()
+				var err error
+				if format == "json" {
+					err = report.WriteJSON(io.Discard, &r)
+				} else {
+					err = report.WriteNDJSON(io.Discard, &r)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				r.Deferred.Close()
+			}
+		})
+	}
+}

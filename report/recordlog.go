@@ -323,14 +323,18 @@ func parse(rec []byte, parts []txPart) (conn []byte, txs []txPart, err error) {
 	return conn, txs, nil
 }
 
-// raChunk is how much of the spill file one read-ahead fetches, and
-// raWindows how many read-ahead windows the log keeps (8 MiB in all).
-// Records are written in close order and read in id order, which on real
-// captures is a dozen or more interleaved runs through the file
-// (connections linger, time out and are reset after different delays):
-// each run keeps a window.
+// Read-ahead: records are written in close order and read in id order,
+// which on real captures is a dozen or more interleaved runs through the
+// file (connections linger, time out and are reset after different
+// delays). Each run keeps one of raWindows windows. A read that continues
+// a window (starts at most raGap after its end) refills it with raChunk
+// bytes; any other read fetches raSeed bytes into the least recently used
+// window, so a record out of any run (reversed or random order) costs a
+// small read, not a large one.
 const (
 	raChunk   = 256 << 10
+	raSeed    = 16 << 10
+	raGap     = 64 << 10
 	raWindows = 32
 )
 
@@ -341,6 +345,8 @@ type raWindow struct {
 	used uint64 // last use, for replacement
 }
 
+func (w *raWindow) end() int64 { return w.off + int64(len(w.data)) }
+
 // readEntry returns the record of e, valid until the next call.
 func (l *RecordLog) readEntry(e *logEntry) ([]byte, error) {
 	if e.off >= l.fileLen {
@@ -349,25 +355,25 @@ func (l *RecordLog) readEntry(e *logEntry) ([]byte, error) {
 	}
 	l.raClock++
 	end := e.off + int64(e.n)
-	var w *raWindow
+	var cont, lru *raWindow
 	for i := range l.ra {
-		c := &l.ra[i]
-		if e.off >= c.off && end <= c.off+int64(len(c.data)) {
-			c.used = l.raClock
-			return c.data[e.off-c.off : end-c.off], nil
+		w := &l.ra[i]
+		if e.off >= w.off && end <= w.end() {
+			w.used = l.raClock
+			return w.data[e.off-w.off : end-w.off], nil
 		}
-		// Refill the window this record continues (the one ending
-		// nearest before it), else the least recently used.
-		switch {
-		case w == nil:
-			w = c
-		case c.off+int64(len(c.data)) <= e.off && (w.off+int64(len(w.data)) > e.off || c.off > w.off):
-			w = c
-		case w.off+int64(len(w.data)) > e.off && c.used < w.used:
-			w = c
+		if len(w.data) > 0 && e.off >= w.end() && e.off-w.end() <= raGap && (cont == nil || w.end() > cont.end()) {
+			cont = w
+		}
+		if lru == nil || w.used < lru.used {
+			lru = w
 		}
 	}
-	n := min(max(int64(raChunk), int64(e.n)), l.fileLen-e.off)
+	w, size := lru, int64(raSeed)
+	if cont != nil {
+		w, size = cont, raChunk
+	}
+	n := min(max(size, int64(e.n)), l.fileLen-e.off)
 	w.data = slices.Grow(w.data[:0], int(n))[:n]
 	if _, err := l.file.ReadAt(w.data, e.off); err != nil {
 		w.data = w.data[:0]
