@@ -20,13 +20,9 @@ func appendIndented(dst, src []byte, prefix string) []byte {
 		c := src[i]
 		switch c {
 		case '"':
-			// Copy the whole string, escapes included.
-			j := stringEnd(src, i)
-			if j < 0 {
-				return append(dst, src[i:]...)
+			if dst, i = appendString(dst, src, i); i < 0 {
+				return dst
 			}
-			dst = append(dst, src[i:j+1]...)
-			i = j
 		case '{', '[':
 			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
 				dst = append(dst, c, src[i+1])
@@ -59,12 +55,9 @@ func appendCompact(dst, src []byte) []byte {
 	for i := 0; i < len(src); i++ {
 		switch c := src[i]; c {
 		case '"':
-			j := stringEnd(src, i)
-			if j < 0 {
-				return append(dst, src[i:]...)
+			if dst, i = appendString(dst, src, i); i < 0 {
+				return dst
 			}
-			dst = append(dst, src[i:j+1]...)
-			i = j
 		case ' ', '\t', '\n', '\r':
 		default:
 			dst = append(dst, c)
@@ -73,9 +66,10 @@ func appendCompact(dst, src []byte) []byte {
 	return dst
 }
 
-// stringEnd returns the index of the quote that closes the JSON string
-// opening at src[i], or -1 when src ends inside it.
-func stringEnd(src []byte, i int) int {
+// appendString copies the JSON string that opens at src[i], escapes
+// included, and returns the index of its closing quote; when src ends
+// inside the string it copies the rest and returns -1.
+func appendString(dst, src []byte, i int) ([]byte, int) {
 	j := i + 1
 	for j < len(src) && src[j] != '"' {
 		if src[j] == '\\' {
@@ -84,7 +78,7 @@ func stringEnd(src []byte, i int) int {
 		j++
 	}
 	if j >= len(src) {
-		return -1
+		return append(dst, src[i:]...), -1
 	}
-	return j
+	return append(dst, src[i:j+1]...), j
 }

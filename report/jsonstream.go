@@ -40,9 +40,10 @@ func writeJSONStream(w io.Writer, r *Report) error {
 		}
 		first = false
 		bw.WriteString("\n  \"" + name + "\": ")
-		if d := r.Deferred; d != nil && (name == "connections" && d.Len() > 0 || name == "transactions" && d.Transactions() > 0) {
+		txs := v.Type() == transactionsType
+		if d := r.Deferred; d != nil && (v.Type() == connectionsType && d.Len() > 0 || txs && d.Transactions() > 0) {
 			bw.WriteByte('[')
-			if err := d.writeList(bw, name == "transactions"); err != nil {
+			if err := d.writeList(bw, txs); err != nil {
 				return err
 			}
 			bw.WriteString("\n  ]")
@@ -65,6 +66,12 @@ func writeJSONStream(w io.Writer, r *Report) error {
 	bw.WriteString("\n}\n")
 	return bw.Flush()
 }
+
+// The list types whose elements a record log holds.
+var (
+	connectionsType  = reflect.TypeFor[[]Connection]()
+	transactionsType = reflect.TypeFor[[]Transaction]()
+)
 
 // elemEncoder encodes one value the way the streaming writer needs it.
 type elemEncoder struct {
@@ -97,10 +104,10 @@ func (e *elemEncoder) putRange(dst []byte, s reflect.Value, lo, hi int) ([]byte,
 		if j > 0 {
 			dst = append(dst, ',')
 		}
-		dst = append(dst, "\n    "...)
+		dst = append(dst, "\n"+listPrefix...)
 		// A pointer to the element encodes the same and is not a copy.
 		var err error
-		if dst, err = e.put(dst, s.Index(j).Addr().Interface(), "    "); err != nil {
+		if dst, err = e.put(dst, s.Index(j).Addr().Interface(), listPrefix); err != nil {
 			return dst, err
 		}
 	}
@@ -312,7 +319,7 @@ func isNormalized(r *Report) bool {
 
 // writeJSONDirect is WriteJSON's fast path; see WriteJSON.
 func writeJSONDirect(w io.Writer, r *Report) error {
-	if r != nil && r.Deferred != nil && (len(r.Connections) > 0 || len(r.Transactions) > 0 || !streamable) {
+	if r != nil && r.Deferred != nil && (!onlyInLog(r) || !streamable) {
 		// Records in both places (or no streaming writer): decode the log.
 		var err error
 		if r, err = materialized(r); err != nil {

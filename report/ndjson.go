@@ -136,7 +136,7 @@ func (s *NDJSONStream) End(r *Report) error {
 		return fmt.Errorf("ndjson stream: end called twice")
 	}
 	s.ended = true
-	if r != nil && r.Deferred != nil && len(r.Connections) == 0 && len(r.Transactions) == 0 {
+	if onlyInLog(r) {
 		return s.endFromLog(normalized(r))
 	}
 	n, err := normalizedAll(r)

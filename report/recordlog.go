@@ -622,18 +622,13 @@ func (r *Report) EachConnection(fn func(c *Connection) error) error {
 // r.Transactions (decoded, links and patches applied) and clears
 // r.Deferred, whose spill file it closes.
 func (r *Report) Materialize() error {
-	if r.Deferred == nil {
-		return nil
-	}
-	conns, txs, err := r.Deferred.decodeAll()
+	log := r.Deferred
+	m, err := materialized(r)
 	if err != nil {
 		return err
 	}
-	r.Connections = append(r.Connections, conns...)
-	r.Transactions = append(r.Transactions, txs...)
-	r.Deferred.Close()
-	r.Deferred = nil
-	return nil
+	*r = *m
+	return log.Close()
 }
 
 // materialized returns r itself, or when r has a record log a copy of r
@@ -686,6 +681,12 @@ func (l *RecordLog) writeList(bw *bufio.Writer, txs bool) error {
 		}
 		return nil
 	})
+}
+
+// onlyInLog reports whether every record of r is in its record log, so
+// that a streaming writer can write them from there.
+func onlyInLog(r *Report) bool {
+	return r != nil && r.Deferred != nil && len(r.Connections) == 0 && len(r.Transactions) == 0
 }
 
 // normalizedAll is normalized for the writers that need every record as a

@@ -403,8 +403,7 @@ func (r *run) finish(cs capture.Stats) {
 		for i := range udp {
 			r.addToLog(&udp[i], nil)
 		}
-		counts := r.counts
-		addSums(&rep.Summary, &counts)
+		addSums(&rep.Summary, &r.counts)
 		if err := r.log.Spilled(); err != nil {
 			r.rep.Capture.Anomalies[AnomalyRecordLogInMemory]++
 		}
