@@ -589,6 +589,8 @@ func (r *Report) PatchConnections(fns map[uint32]func(*Connection)) {
 		}
 	}
 	if r.Deferred != nil {
+		// Map order does not reach the output: each id gets its one
+		// patch of this call, after those of earlier calls.
 		for id, fn := range fns {
 			if !done[id] {
 				r.Deferred.patch(id, fn)
