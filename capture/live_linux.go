@@ -151,11 +151,16 @@ type liveSource struct {
 	liveFrames
 	info ifaceInfo
 
-	ring    *afpacket.TPacket
-	fd      int // plain socket; -1 when the ring is used
-	buf     []byte
-	oob     []byte
-	dropped uint64 // plain socket: kernel drops so far
+	ring *afpacket.TPacket
+	// ringFrom: ring frames captured before this (ns since the epoch, the
+	// kernel's clock) are dropped. The ring is bound to the interface
+	// before its filter is attached and before it joins a fanout group,
+	// so what it queued until then passed no filter and no fanout split.
+	ringFrom int64
+	fd       int // plain socket; -1 when the ring is used
+	buf      []byte
+	oob      []byte
+	dropped  uint64 // plain socket: kernel drops so far
 }
 
 func (s *liveSource) openRing(prog []bpf.RawInstruction) error {
@@ -191,6 +196,7 @@ func (s *liveSource) openRing(prog []bpf.RawInstruction) error {
 			return fanoutError(g, err)
 		}
 	}
+	s.ringFrom = time.Now().UnixNano()
 	return nil
 }
 
@@ -261,10 +267,13 @@ func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
 // read returns the next frame (valid until the next call).
 func (s *liveSource) read() ([]byte, gopacket.CaptureInfo, error) {
-	if s.ring != nil {
+	for s.ring != nil {
 		data, ci, err := s.ring.ZeroCopyReadPacketData()
 		if errors.Is(err, afpacket.ErrTimeout) {
 			return nil, ci, errReadTimeout
+		}
+		if err == nil && ci.Timestamp.UnixNano() < s.ringFrom {
+			continue // queued before the filter and fanout were in place
 		}
 		return data, ci, err
 	}
