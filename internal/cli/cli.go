@@ -223,7 +223,7 @@ func newAnalyze() *cobra.Command {
 				return err
 			}
 			defer src.Close()
-			cfg.Progress = prog.hook(args, src, cmd.ErrOrStderr())
+			cfg.Progress = prog.hook(args, cmd.ErrOrStderr())
 			return runAndWrite(cmd.Context(), src, cfg, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}

@@ -33,7 +33,6 @@ func (o *progressOptions) register(cmd *cobra.Command) {
 // clock: only the command layer reads it.
 type progress struct {
 	w     io.Writer
-	src   capture.Source
 	total int64 // sum of the input file sizes; 0 when unknown (stdin, gzip)
 	now   func() time.Time
 	start time.Time
@@ -44,19 +43,19 @@ type progress struct {
 // hook returns the pipeline.Config.Progress callback for a run reading
 // files from src, or nil when no progress line should be drawn: disabled,
 // stderr not a terminal, or stdin among the inputs.
-func (o *progressOptions) hook(files []string, src capture.Source, stderr io.Writer) func(final bool) {
+func (o *progressOptions) hook(files []string, stderr io.Writer) func(st capture.Stats, final bool) {
 	if o.off || !isTerminal(stderr) {
 		return nil
 	}
-	p := newProgress(stderr, src, files, time.Now)
+	p := newProgress(stderr, files, time.Now)
 	if p == nil {
 		return nil
 	}
 	return p.tick
 }
 
-func newProgress(w io.Writer, src capture.Source, files []string, now func() time.Time) *progress {
-	p := &progress{w: w, src: src, now: now, start: now()}
+func newProgress(w io.Writer, files []string, now func() time.Time) *progress {
+	p := &progress{w: w, now: now, start: now()}
 	for _, f := range files {
 		if f == "-" {
 			return nil
@@ -106,9 +105,9 @@ func recordOverhead(formats []string) int64 {
 	return 16
 }
 
-// tick is called by the pipeline every few thousand packets, and once with
-// final set when reading ends.
-func (p *progress) tick(final bool) {
+// tick is called by the pipeline every few thousand packets with the
+// source's counters, and once with final set when reading ends.
+func (p *progress) tick(st capture.Stats, final bool) {
 	if final {
 		if p.shown {
 			fmt.Fprint(p.w, "\r\x1b[K")
@@ -121,7 +120,6 @@ func (p *progress) tick(final bool) {
 		return
 	}
 	p.last = now
-	st := p.src.Stats()
 	fmt.Fprint(p.w, "\r\x1b[K"+p.line(st, el))
 	p.shown = true
 }

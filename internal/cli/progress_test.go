@@ -13,13 +13,6 @@ import (
 	"connscope/capture"
 )
 
-// statSource is a capture.Source whose counters the test sets.
-type statSource struct{ st capture.Stats }
-
-func (s *statSource) Next() (*capture.Packet, error) { return nil, io.EOF }
-func (s *statSource) Stats() capture.Stats           { return s.st }
-func (s *statSource) Close() error                   { return nil }
-
 // fakeClock returns a clock the test advances.
 func fakeClock() (now func() time.Time, advance func(time.Duration)) {
 	t := time.Unix(1_700_000_000, 0)
@@ -58,7 +51,7 @@ func TestProgressLine(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			now, _ := fakeClock()
-			p := newProgress(io.Discard, &statSource{}, tc.files, now)
+			p := newProgress(io.Discard, tc.files, now)
 			got := p.line(tc.st, tc.el)
 			for _, w := range tc.want {
 				if !strings.Contains(got, w) {
@@ -85,17 +78,17 @@ func TestProgressTick(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			now, advance := fakeClock()
 			var out bytes.Buffer
-			src := &statSource{st: capture.Stats{Packets: 10, Bytes: 500, Formats: []string{"pcap"}}}
-			p := newProgress(&out, src, []string{file}, now)
+			st := capture.Stats{Packets: 10, Bytes: 500, Formats: []string{"pcap"}}
+			p := newProgress(&out, []string{file}, now)
 			for _, d := range tc.steps {
 				advance(d)
-				p.tick(false)
+				p.tick(st, false)
 			}
 			if got := strings.Count(out.String(), "connscope:"); got != tc.wantDrawn {
 				t.Errorf("drawn %d times, want %d: %q", got, tc.wantDrawn, out.String())
 			}
 			before := out.Len()
-			p.tick(true)
+			p.tick(st, true)
 			erased := out.Len() > before
 			if erased != (tc.wantDrawn > 0) {
 				t.Errorf("final tick erased=%v, want %v", erased, tc.wantDrawn > 0)
@@ -123,13 +116,13 @@ func TestProgressHookOff(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := &progressOptions{off: tc.off}
-			if o.hook(tc.files, &statSource{}, tc.stderr) != nil {
+			if o.hook(tc.files, tc.stderr) != nil {
 				t.Error("progress enabled")
 			}
 		})
 	}
 	// A character device with the flag unset and a file input does get a hook.
-	if (&progressOptions{}).hook([]string{file}, &statSource{}, tty) == nil {
+	if (&progressOptions{}).hook([]string{file}, tty) == nil {
 		t.Error("no progress on a character device")
 	}
 }

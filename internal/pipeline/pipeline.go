@@ -42,9 +42,10 @@ type Config struct {
 	// report.
 	RecordLog RecordLogConfig
 	// Progress, when set, is called by Run on its goroutine every
-	// ProgressPackets packets read, and once with final set when reading
-	// ends (before the report is built). It must be quick.
-	Progress func(final bool)
+	// ProgressPackets packets read with the source's counters so far, and
+	// once with final set when reading ends (before the report is built).
+	// It must be quick and must not modify st.
+	Progress func(st capture.Stats, final bool)
 }
 
 // RecordLogConfig configures Config.RecordLog.
@@ -80,32 +81,45 @@ func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, e
 	} else {
 		r.store = &recordStore{}
 	}
+	// The source is read and decoded on a goroutine of its own, a few
+	// batches ahead (capture.Prefetch): the packets, their order and the
+	// counters are the source's.
+	pf := capture.Prefetch(src)
+	defer pf.Stop()
 	var readErr error
+	stopped := false
 	for n := 0; ; n++ {
-		if n&1023 == 0 && ctx.Err() != nil {
+		if n&1023 == 0 && !stopped && ctx.Err() != nil {
+			// Stop reading; the rest of the batch already read (at most a
+			// few hundred packets) is still analysed, so the capture
+			// counters are those of the packets analysed.
 			r.rep.Interrupted = true
-			break
+			pf.Stop()
+			stopped = true
 		}
-		p, err := src.Next()
+		p, err := pf.Next()
 		if err != nil {
-			if ctx.Err() != nil {
+			switch {
+			case errors.Is(err, capture.ErrStopped):
+			case ctx.Err() != nil:
 				// A read cut short by the cancellation (a blocked stdin
 				// pipe whose read was stopped): the run was interrupted.
 				r.rep.Interrupted = true
-			} else if !errors.Is(err, io.EOF) {
+			case !errors.Is(err, io.EOF):
 				readErr = err
 			}
 			break
 		}
 		r.packet(p)
 		if r.cfg.Progress != nil && n%ProgressPackets == ProgressPackets-1 {
-			r.cfg.Progress(false)
+			r.cfg.Progress(pf.Stats(), false)
 		}
 	}
+	pf.Stop()
 	if r.cfg.Progress != nil {
-		r.cfg.Progress(true)
+		r.cfg.Progress(pf.Stats(), true)
 	}
-	r.finish(src.Stats())
+	r.finish(pf.Stats())
 	return r.rep, readErr
 }
 

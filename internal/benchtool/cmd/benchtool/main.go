@@ -2,8 +2,11 @@
 //
 //	benchtool floor FILE                 decode-only pass (see package benchtool); prints
 //	                                     "packets=N bytes=N decoded=N flows=N seconds=S pps=R"
-//	benchtool profile CPU.OUT MEM.OUT FILE  run the full pipeline over FILE and JSON-encode
-//	                                     the report to nowhere, writing a CPU and a heap profile
+//	benchtool profile CPU.OUT MEM.OUT FILE [PACKETS]
+//	                                     run the full pipeline over FILE and JSON-encode
+//	                                     the report to nowhere, writing a CPU profile and a
+//	                                     heap profile: after the run, or after PACKETS
+//	                                     packets (the live state in the middle of a capture)
 package main
 
 import (
@@ -13,6 +16,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"time"
 
 	"connscope/capture"
@@ -27,9 +31,17 @@ func main() {
 	case len(os.Args) == 3 && os.Args[1] == "floor":
 		err = floor(os.Args[2])
 	case len(os.Args) == 5 && os.Args[1] == "profile":
-		err = profile(os.Args[2], os.Args[3], os.Args[4])
+		err = profile(os.Args[2], os.Args[3], os.Args[4], 0)
+	case len(os.Args) == 6 && os.Args[1] == "profile":
+		var at int
+		if at, err = strconv.Atoi(os.Args[5]); err == nil && at <= 0 {
+			err = fmt.Errorf("PACKETS must be positive, not %d", at)
+		}
+		if err == nil {
+			err = profile(os.Args[2], os.Args[3], os.Args[4], at)
+		}
 	default:
-		fmt.Fprintln(os.Stderr, "usage: benchtool floor FILE | benchtool profile CPU.OUT MEM.OUT FILE")
+		fmt.Fprintln(os.Stderr, "usage: benchtool floor FILE | benchtool profile CPU.OUT MEM.OUT FILE [PACKETS]")
 		os.Exit(2)
 	}
 	if err != nil {
@@ -55,7 +67,10 @@ func floor(path string) error {
 	return nil
 }
 
-func profile(cpuOut, memOut, path string) error {
+// profile runs the pipeline over path under the CPU profiler and writes a
+// heap profile to memOut: after the run when heapAt is 0, else as the
+// pipeline passes heapAt packets.
+func profile(cpuOut, memOut, path string, heapAt int) error {
 	cf, err := os.Create(cpuOut)
 	if err != nil {
 		return err
@@ -72,22 +87,42 @@ func profile(cpuOut, memOut, path string) error {
 	start := time.Now()
 	cfg := pipeline.DefaultConfig()
 	cfg.RecordLog.On = true // as connscope analyze --format json
+	var heapErr error
+	heapDone := false
+	writeHeap := func() {
+		heapDone = true
+		runtime.GC()
+		mf, err := os.Create(memOut)
+		if err != nil {
+			heapErr = err
+			return
+		}
+		heapErr = pprof.WriteHeapProfile(mf)
+		if err := mf.Close(); heapErr == nil {
+			heapErr = err
+		}
+	}
+	if heapAt > 0 {
+		calls := 0
+		cfg.Progress = func(_ capture.Stats, final bool) {
+			calls++
+			if !heapDone && (final || calls*pipeline.ProgressPackets >= heapAt) {
+				writeHeap()
+			}
+		}
+	}
 	rep, err := pipeline.Run(context.Background(), src, cfg)
 	if err != nil {
 		pprof.StopCPUProfile()
 		return err
 	}
 	mid := time.Now()
-	runtime.GC()
-	mf, err := os.Create(memOut)
-	if err != nil {
-		pprof.StopCPUProfile()
-		return err
+	if !heapDone {
+		writeHeap()
 	}
-	defer mf.Close()
-	if err := pprof.WriteHeapProfile(mf); err != nil {
+	if heapErr != nil {
 		pprof.StopCPUProfile()
-		return err
+		return heapErr
 	}
 	if err := report.WriteJSON(io.Discard, rep); err != nil {
 		pprof.StopCPUProfile()
