@@ -28,7 +28,7 @@ type key struct {
 
 type peer struct {
 	key                  key
-	starts, ends         []flow.Time
+	starts, ends         analysis.History[flow.Time]
 	ports                map[uint16]struct{}
 	handshakes, requests int
 	twClient, twServer   int
@@ -88,8 +88,8 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 	if end < c.Conn.Start {
 		end = c.Conn.Start
 	}
-	p.starts = append(p.starts, c.Conn.Start)
-	p.ends = append(p.ends, end)
+	p.starts.Append(c.Conn.Start)
+	p.ends.Append(end)
 	if end > p.last {
 		p.last = end
 	}
@@ -132,15 +132,16 @@ func (a *Analyzer) Finish(rep *report.Report, _ analysis.Emitter) {
 	})
 	for _, k := range keys {
 		p := a.peers[k]
-		if len(p.starts) == 0 {
+		if p.starts.Len() == 0 {
 			continue
 		}
+		starts, ends := p.starts.Slice(), p.ends.Slice()
 		row := report.Peer{
 			Client:         k.client.String(),
 			Server:         k.server.String(),
-			Connections:    len(p.starts),
+			Connections:    len(starts),
 			Handshakes:     p.handshakes,
-			MaxParallel:    MaxParallel(p.starts, p.ends),
+			MaxParallel:    MaxParallel(starts, ends),
 			ClientPorts:    len(p.ports),
 			Requests:       p.requests,
 			FirstSeen:      report.FormatTime(int64(p.first)),
@@ -150,7 +151,6 @@ func (a *Analyzer) Finish(rep *report.Report, _ analysis.Emitter) {
 			Resets:         p.resets,
 			Refused:        p.refused,
 		}
-		starts := append([]flow.Time(nil), p.starts...)
 		sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
 		row.PeakRatePerS = PeakPerWindow(starts, time.Second)
 		if span := starts[len(starts)-1].Sub(starts[0]); span >= time.Second {

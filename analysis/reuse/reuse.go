@@ -88,7 +88,7 @@ type rec struct {
 }
 
 type peerState struct {
-	recs []rec
+	recs analysis.History[rec]
 }
 
 // Analyzer is the reuse detector.
@@ -163,7 +163,7 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 			r.setup = time.Duration(s.firstReqStart - int64(ci.SYN))
 		}
 	}
-	ps.recs = append(ps.recs, r)
+	ps.recs.Append(r)
 }
 
 // Finish implements analysis.Analyzer.
@@ -187,7 +187,7 @@ func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
 }
 
 func (a *Analyzer) judge(k h1.PeerKey, ps *peerState) (report.Finding, bool) {
-	recs := ps.recs
+	recs := ps.recs.Slice()
 	sort.Slice(recs, func(i, j int) bool {
 		if recs[i].start != recs[j].start {
 			return recs[i].start < recs[j].start

@@ -119,18 +119,57 @@ type key struct {
 	server flow.Endpoint
 }
 
+// conn is what the analyser keeps of one closed connection until Finish
+// (24 bytes).
 type conn struct {
+	start   flow.Time
+	closeAt flow.Time
 	id      flow.ConnID
 	port    uint16
-	start   flow.Time
 	hasSYN  bool
-	closeAt flow.Time
-	holder  string
+	holder  holder
 }
+
+// holder is the side that holds a connection's TIME_WAIT
+// (analysis.ConnClosed.TimeWaitHolder, "none" for a connection that did
+// not close with FINs).
+type holder uint8
+
+const (
+	holderUnset  holder = iota // ""
+	holderNone                 // "none"
+	holderClient               // "client"
+	holderServer               // "server"
+	holderBoth                 // "both"
+	holderOther                // any other name: a holder, neither side
+)
+
+func holderOf(s string) holder {
+	switch s {
+	case "":
+		return holderUnset
+	case "none":
+		return holderNone
+	case "client":
+		return holderClient
+	case "server":
+		return holderServer
+	case "both":
+		return holderBoth
+	}
+	return holderOther
+}
+
+// held reports whether some side holds TIME_WAIT.
+func (h holder) held() bool { return h != holderUnset && h != holderNone }
+
+func (h holder) client() bool { return h == holderClient || h == holderBoth }
+
+func (h holder) server() bool { return h == holderServer || h == holderBoth }
 
 type peer struct {
 	key   key
-	conns []conn
+	conns analysis.History[conn]
 }
 
 // Analyzer is the TIME_WAIT and port-pressure detector.
@@ -173,14 +212,12 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 	if closeAt == 0 {
 		closeAt = c.End
 	}
-	holder := c.TimeWaitHolder
-	if c.CloseKind != "fin" && holder == "" {
-		holder = "none"
+	holder := holderOf(c.TimeWaitHolder)
+	if c.CloseKind != "fin" && holder == holderUnset {
+		holder = holderNone
 	}
-	p.conns = append(p.conns, conn{id: info.ID, port: info.Client.Port, start: start, hasSYN: info.SYN != 0, closeAt: closeAt, holder: holder})
+	p.conns.Append(conn{id: info.ID, port: info.Client.Port, start: start, hasSYN: info.SYN != 0, closeAt: closeAt, holder: holder})
 }
-
-func clientHolds(h string) bool { return h == "client" || h == "both" }
 
 // Finish implements analysis.Analyzer.
 func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
@@ -229,7 +266,7 @@ func (a *Analyzer) severity(util float64) string {
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
 
 func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
-	cs := p.conns
+	cs := p.conns.Slice()
 	slices.SortStableFunc(cs, func(x, y conn) int {
 		if x.start != y.start {
 			if x.start < y.start {
@@ -282,12 +319,12 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 		if j, ok := last[c.port]; ok {
 			prev := cs[j]
 			gap := c.start.Sub(prev.closeAt)
-			if c.hasSYN && prev.holder != "none" && prev.holder != "" && gap >= 0 && gap < ttw {
+			if c.hasSYN && prev.holder.held() && gap >= 0 && gap < ttw {
 				reuse++
-				if clientHolds(prev.holder) {
+				if prev.holder.client() {
 					reuseClient++
 				}
-				if prev.holder == "server" || prev.holder == "both" {
+				if prev.holder.server() {
 					reuseServer++
 				}
 				if minReuse < 0 || gap < minReuse {
@@ -299,7 +336,7 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 			}
 		}
 		last[c.port] = i
-		if c.holder == "server" || c.holder == "both" {
+		if c.holder.server() {
 			serverTW++
 		}
 	}
@@ -307,7 +344,7 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 	var clientTWStarts []flow.Time
 	for i := len(cs) - 1; i >= 0; i-- {
 		c := cs[i]
-		if clientHolds(c.holder) {
+		if c.holder.client() {
 			end := c.closeAt.Add(ttw)
 			if n, ok := next[c.port]; ok && n < end && n >= c.closeAt {
 				end = n
