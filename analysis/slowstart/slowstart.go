@@ -157,10 +157,13 @@ type dirState struct {
 	iw         int64 // first flight of a fresh connection
 	cwndBefore int64 // largest complete flight so far
 
+	// The findings so far, kept by pointer: most connections have none,
+	// and a Finding inline is a few hundred bytes per direction of every
+	// open connection.
 	bound        int
-	boundF       report.Finding
+	boundF       *report.Finding
 	restarts     int
-	restartF     report.Finding
+	restartF     *report.Finding
 	restartTotal time.Duration
 }
 
@@ -393,7 +396,7 @@ func (a *Analyzer) judgeRestart(cs *connState, dir flow.Dir, t *transfer) {
 		return
 	}
 	id := uint32(cs.info.ID)
-	d.restartF = report.Finding{
+	d.restartF = &report.Finding{
 		Kind:       KindRestart,
 		Severity:   report.SeverityWarning,
 		Connection: &id,
@@ -467,7 +470,7 @@ func (a *Analyzer) endTransfer(cs *connState, dir flow.Dir) {
 	ideal := int(math.Ceil(math.Log2(float64(t.bytes)/float64(max(iw, 1)) + 1)))
 	id := uint32(cs.info.ID)
 	d.bound++
-	d.boundF = report.Finding{
+	d.boundF = &report.Finding{
 		Kind:       KindBound,
 		Severity:   report.SeverityInfo,
 		Connection: &id,
@@ -521,10 +524,10 @@ func (a *Analyzer) conclude(cs *connState) {
 		a.endTransfer(cs, dir)
 		d := &cs.dir[dir]
 		if d.bound > 0 {
-			a.pending = append(a.pending, d.boundF)
+			a.pending = append(a.pending, *d.boundF)
 		}
 		if d.restarts > 0 {
-			f := d.restartF
+			f := *d.restartF
 			f.Count = d.restarts
 			f.DurationUS = flow.Micros(d.restartTotal)
 			a.pending = append(a.pending, f)
