@@ -19,5 +19,7 @@
 // analysers copy what they keep. Limits: analysers keep per-connection state
 // keyed by flow.ConnID (ConnMap) and drop it on ConnClosed, so memory
 // follows the number of open connections; per-peer tables are capped by
-// Config.MaxPeers.
+// Config.MaxPeers. The per-peer histories a few analysers keep to the end
+// (a small entry per closed connection) are History lists, paged so that
+// appending never copies.
 package analysis

@@ -54,7 +54,12 @@
 // # Concurrency
 //
 // A Source is not safe for concurrent use; one goroutine calls Next, Stats
-// and Close.
+// and Close. [Prefetch] reads a Source on a goroutine of its own, in
+// batches, a few ahead of its caller (the offline pipeline uses it so that
+// reading and decoding run on another core than the analysis); it hands
+// over exactly the Source's packets, end and counters, and after Stop the
+// rest of the batch being read, so the counters are those of the packets
+// handed over.
 //
 // # Buffer ownership
 //

@@ -41,8 +41,8 @@ type progress struct {
 }
 
 // hook returns the pipeline.Config.Progress callback for a run reading
-// files from src, or nil when no progress line should be drawn: disabled,
-// stderr not a terminal, or stdin among the inputs.
+// files, or nil when no progress line should be drawn: disabled, stderr not
+// a terminal, or stdin among the inputs.
 func (o *progressOptions) hook(files []string, stderr io.Writer) func(st capture.Stats, final bool) {
 	if o.off || !isTerminal(stderr) {
 		return nil
