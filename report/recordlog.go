@@ -10,6 +10,8 @@ import (
 	"os"
 	"slices"
 	"strconv"
+
+	"github.com/klauspost/compress/s2"
 )
 
 // DefaultRecordLogMemory is how many bytes of encoded records a RecordLog
@@ -21,8 +23,10 @@ const DefaultRecordLogMemory = 8 << 20
 // millions of structs. Each connection and transaction is encoded once,
 // after it is added, exactly as the JSON writer writes it as a list
 // element (indented, terminal-safe); past a memory budget the encoded
-// records move to an unlinked temporary file, so memory stays bounded by
-// the budget plus 16 bytes of index per connection and the patches below.
+// records move, compressed, to an unlinked temporary file, so memory stays
+// bounded by the budget (plus up to 9 MiB of decompressed blocks and
+// scratch), 16 bytes of index per connection, 32 bytes per 32 KiB of
+// records spilled and the patches below.
 // A report whose records are in a log (Report.Deferred) is written by
 // WriteJSON and WriteNDJSON straight from the log; the other writers
 // decode it first (Materialize).
@@ -55,9 +59,22 @@ type RecordLog struct {
 	jobs  chan []logJob
 	done  chan struct{}
 
-	// ra are read-ahead windows over the spill file (readEntry).
-	ra      [raWindows]raWindow
-	raClock uint64
+	// The spill file: its blocks (fileEnd bytes in the file, fileLen of
+	// the log decompressed), written by chunks spills; memStart is the
+	// index of the first entry of a record still in memory (-1: each has
+	// sorted the index since). cache holds decompressed blocks; the rest
+	// is scratch space.
+	blocks     []spillBlock
+	fileEnd    int64
+	chunks     uint32
+	memStart   int
+	cache      [blockCacheSize]cachedBlock
+	memEnts    []int
+	memOffs    []int64
+	cbuf, blk  []byte
+	comp, span []byte
+	// decompressed counts the blocks decompressed.
+	decompressed int
 
 	// el encodes on the encoding goroutine while it runs, on the
 	// caller's after sync; scr, data and list are scratch space.
@@ -244,7 +261,8 @@ func (l *RecordLog) appendObject(dst []byte, v any) ([]byte, error) {
 	return out, nil
 }
 
-// spill moves the in-memory records to the spill file.
+// spill moves the records in memory to the spill file as one chunk:
+// sorted by id, compressed block by block.
 func (l *RecordLog) spill() {
 	if l.file == nil {
 		f, err := os.CreateTemp(l.dir, "connscope-records-*")
@@ -259,13 +277,98 @@ func (l *RecordLog) spill() {
 		}
 		l.file = f
 	}
-	if _, err := l.file.WriteAt(l.mem, l.fileLen); err != nil {
-		// Keep the records in memory; the file's length stays as it was.
+	// The entries of the records in memory: the end of the index, unless
+	// each sorted it since (records added after the log was read).
+	ents := l.memEnts[:0]
+	if l.memStart >= 0 {
+		for k := l.memStart; k < len(l.idx); k++ {
+			ents = append(ents, k)
+		}
+	} else {
+		for k := range l.idx {
+			if l.idx[k].off >= l.fileLen {
+				ents = append(ents, k)
+			}
+		}
+	}
+	slices.SortFunc(ents, func(a, b int) int { return cmpUint32(l.idx[a].id, l.idx[b].id) })
+	sp := spillState{blocks: l.blocks, buf: l.cbuf[:0], blk: l.blk[:0], fend: l.fileEnd, off: l.fileLen, chunk: l.chunks}
+	offs := l.memOffs[:0]
+	pos := l.fileLen
+	var err error
+	for _, k := range ents {
+		e := &l.idx[k]
+		start := e.off - l.fileLen
+		offs = append(offs, pos)
+		pos += int64(e.n)
+		for rec := l.mem[start : start+int64(e.n)]; len(rec) > 0 && err == nil; {
+			n := min(len(rec), spillBlockSize-len(sp.blk))
+			sp.blk = append(sp.blk, rec[:n]...)
+			rec = rec[n:]
+			if len(sp.blk) == spillBlockSize {
+				err = l.putBlock(&sp)
+			}
+		}
+	}
+	if err == nil && len(sp.blk) > 0 {
+		err = l.putBlock(&sp)
+	}
+	if err == nil && len(sp.buf) > 0 {
+		err = l.writeBlocks(&sp)
+	}
+	l.memEnts, l.memOffs, l.cbuf, l.blk = ents, offs, sp.buf[:0], sp.blk[:0]
+	if err != nil {
+		// Keep the records in memory; the file's blocks stay as they were
+		// (l.blocks, l.fileEnd).
 		l.spillErr = err
 		return
 	}
-	l.fileLen += int64(len(l.mem))
+	for j, k := range ents {
+		l.idx[k].off = offs[j]
+	}
+	l.blocks = sp.blocks
+	l.fileEnd = sp.fend
+	l.fileLen = pos
+	l.chunks++
 	l.mem = l.mem[:0]
+	l.memStart = len(l.idx)
+}
+
+// spillState is a spill in progress: the blocks so far, the compressed
+// bytes not written yet (buf, to go at file offset fend), and the block
+// being filled (blk, at log offset off).
+type spillState struct {
+	blocks   []spillBlock
+	buf, blk []byte
+	fend     int64
+	off      int64
+	chunk    uint32
+}
+
+// putBlock compresses the block being filled, and writes the compressed
+// bytes pending when they are enough.
+func (l *RecordLog) putBlock(sp *spillState) error {
+	foff := sp.fend + int64(len(sp.buf))
+	sp.buf = slices.Grow(sp.buf, s2.MaxEncodedLen(len(sp.blk)))
+	enc := s2.Encode(sp.buf[len(sp.buf):], sp.blk)
+	sp.buf = sp.buf[:len(sp.buf)+len(enc)]
+	sp.blocks = append(sp.blocks, spillBlock{off: sp.off, foff: foff, flen: uint32(len(enc)), n: uint32(len(sp.blk)), chunk: sp.chunk})
+	sp.off += int64(len(sp.blk))
+	sp.blk = sp.blk[:0]
+	if len(sp.buf) >= spillWrite {
+		return l.writeBlocks(sp)
+	}
+	return nil
+}
+
+// writeBlocks writes the compressed bytes pending.
+func (l *RecordLog) writeBlocks(sp *spillState) error {
+	if _, err := l.file.WriteAt(sp.buf, sp.fend); err != nil {
+		return err
+	}
+	sp.fend += int64(len(sp.buf))
+	sp.buf = sp.buf[:0]
+	return nil
 }
 
 // Close releases the spill file. The log must not be read afterwards.
@@ -323,29 +426,42 @@ func parse(rec []byte, parts []txPart) (conn []byte, txs []txPart, err error) {
 	return conn, txs, nil
 }
 
-// Read-ahead: records are written in close order and read in id order,
-// which on real captures is a dozen or more interleaved runs through the
-// file (connections linger, time out and are reset after different
-// delays). Each run keeps one of raWindows windows. A read that continues
-// a window (starts at most raGap after its end) refills it with raChunk
-// bytes; any other read fetches raSeed bytes into the least recently used
-// window, so a record out of any run (reversed or random order) costs a
-// small read, not a large one.
+// The spill file: each time the records in memory pass the budget they
+// are sorted by id and moved to the file as one chunk, cut into blocks of
+// spillBlockSize bytes (records may cross block boundaries), each block
+// compressed on its own with S2 (github.com/klauspost/compress/s2).
+// Encoded records are repetitive JSON and shrink about twenty times, so the
+// file holds a few percent of the JSON's bytes, and compressing and
+// decompressing them costs less than copying the JSON into the page cache
+// and back.
+//
+// Records are read in id order: a merge of the chunks, each read from its
+// start to its end. The block last decompressed is kept per chunk (in
+// blockCacheSize slots: up to that many chunks, each block is
+// decompressed once per pass over the records; past it, chunks share
+// slots and blocks may be decompressed again, memory staying bounded).
 const (
-	raChunk   = 256 << 10
-	raSeed    = 16 << 10
-	raGap     = 64 << 10
-	raWindows = 32
+	spillBlockSize = 32 << 10
+	blockCacheSize = 256
+	// spillWrite is how many compressed bytes spill writes at a time.
+	spillWrite = 1 << 20
 )
 
-// raWindow is a read-ahead window: the bytes of the spill file at off.
-type raWindow struct {
-	off  int64
-	data []byte
-	used uint64 // last use, for replacement
+// spillBlock is one compressed block of the spill file.
+type spillBlock struct {
+	off   int64 // the log offset of its first byte
+	foff  int64 // its offset in the file
+	flen  uint32
+	n     uint32 // bytes once decompressed
+	chunk uint32 // the spill that wrote it
 }
 
-func (w *raWindow) end() int64 { return w.off + int64(len(w.data)) }
+// cachedBlock is a decompressed block of the spill file.
+type cachedBlock struct {
+	block int
+	data  []byte
+	valid bool
+}
 
 // readEntry returns the record of e, valid until the next call.
 func (l *RecordLog) readEntry(e *logEntry) ([]byte, error) {
@@ -353,34 +469,64 @@ func (l *RecordLog) readEntry(e *logEntry) ([]byte, error) {
 		start := e.off - l.fileLen
 		return l.mem[start : start+int64(e.n)], nil
 	}
-	l.raClock++
 	end := e.off + int64(e.n)
-	var cont, lru *raWindow
-	for i := range l.ra {
-		w := &l.ra[i]
-		if e.off >= w.off && end <= w.end() {
-			w.used = l.raClock
-			return w.data[e.off-w.off : end-w.off], nil
+	i, _ := slices.BinarySearchFunc(l.blocks, e.off, func(b spillBlock, off int64) int {
+		switch {
+		case b.off+int64(b.n) <= off:
+			return -1
+		case b.off > off:
+			return +1
 		}
-		if len(w.data) > 0 && e.off >= w.end() && e.off-w.end() <= raGap && (cont == nil || w.end() > cont.end()) {
-			cont = w
+		return 0
+	})
+	if i < len(l.blocks) && end <= l.blocks[i].off+int64(l.blocks[i].n) {
+		data, err := l.blockData(i)
+		if err != nil {
+			return nil, err
 		}
-		if lru == nil || w.used < lru.used {
-			lru = w
-		}
+		return data[e.off-l.blocks[i].off : end-l.blocks[i].off], nil
 	}
-	w, size := lru, int64(raSeed)
-	if cont != nil {
-		w, size = cont, raChunk
+	// A record across blocks.
+	l.span = l.span[:0]
+	for off := e.off; off < end; i++ {
+		if i >= len(l.blocks) {
+			return nil, errCorrupt
+		}
+		data, err := l.blockData(i)
+		if err != nil {
+			return nil, err
+		}
+		b := &l.blocks[i]
+		hi := min(end, b.off+int64(b.n))
+		l.span = append(l.span, data[off-b.off:hi-b.off]...)
+		off = hi
 	}
-	n := min(max(size, int64(e.n)), l.fileLen-e.off)
-	w.data = slices.Grow(w.data[:0], int(n))[:n]
-	if _, err := l.file.ReadAt(w.data, e.off); err != nil {
-		w.data = w.data[:0]
+	return l.span, nil
+}
+
+// blockData returns spill block i decompressed, valid until the next
+// call.
+func (l *RecordLog) blockData(i int) ([]byte, error) {
+	b := &l.blocks[i]
+	c := &l.cache[b.chunk%blockCacheSize]
+	if c.valid && c.block == i {
+		return c.data, nil
+	}
+	c.valid = false
+	l.comp = slices.Grow(l.comp[:0], int(b.flen))[:b.flen]
+	if _, err := l.file.ReadAt(l.comp, b.foff); err != nil {
 		return nil, fmt.Errorf("record log: read: %w", err)
 	}
-	w.off, w.used = e.off, l.raClock
-	return w.data[:e.n], nil
+	if n, err := s2.DecodedLen(l.comp); err != nil || n != int(b.n) {
+		return nil, errCorrupt
+	}
+	data, err := s2.Decode(c.data[:0], l.comp)
+	if err != nil {
+		return nil, errCorrupt
+	}
+	c.block, c.data, c.valid = i, data, true
+	l.decompressed++
+	return data, nil
 }
 
 // each calls fn with every record in id order: the connection's object
@@ -394,6 +540,7 @@ func (l *RecordLog) each(fn func(id uint32, conn []byte, txs []txPart) error) er
 	if !l.sorted {
 		slices.SortFunc(l.idx, func(a, b logEntry) int { return cmpUint32(a.id, b.id) })
 		l.sorted = true
+		l.memStart = -1
 	}
 	var parts []txPart
 	for i := range l.idx {

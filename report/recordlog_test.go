@@ -2,10 +2,13 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -162,5 +165,177 @@ func sameOutput(t *testing.T, what string, write func(io.Writer, *Report) error,
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Fatalf("%s differs:\nwant:\n%s\ngot:\n%s", what, a.Bytes(), b.Bytes())
+	}
+}
+
+// TestRecordLogSpillBlocks: records larger than a spill block, records
+// across block boundaries, records added in a random order, more chunks
+// than cache slots, and records added after the log was read, read back as
+// they were written.
+func TestRecordLogSpillBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	r := &Report{Tool: Tool{Name: "connscope", Version: "test"}}
+	const n = 400
+	for i := range n {
+		id := uint32(i + 1)
+		r.Connections = append(r.Connections, Connection{ID: id, Transport: "tcp", Client: fmt.Sprintf("10.0.0.1:%d", 1024+i), Server: "10.0.0.2:80"})
+		if i%37 == 0 {
+			// Larger than a block, and not very compressible.
+			big := make([]byte, spillBlockSize+rng.IntN(3*spillBlockSize))
+			for k := range big {
+				big[k] = 'a' + byte(rng.IntN(26))
+			}
+			r.Transactions = append(r.Transactions, Transaction{Connection: id, Method: "GET", Target: "/" + string(big)})
+		}
+	}
+	for _, limit := range []int{1, 3000, 100 << 10} {
+		t.Run(fmt.Sprint("limit=", limit), func(t *testing.T) {
+			cp := *r
+			cp.Connections, cp.Transactions = nil, nil
+			log := NewRecordLog(limit, t.TempDir())
+			cp.Deferred = log
+			t.Cleanup(func() { log.Close() })
+			for k, i := range rng.Perm(n) {
+				if k == n/2 {
+					// Reading sorts the index; records added after it
+					// must still be found.
+					if err := log.each(func(uint32, []byte, []txPart) error { return nil }); err != nil {
+						t.Fatal(err)
+					}
+				}
+				c := r.Connections[i]
+				var txs []Transaction
+				for _, tx := range r.Transactions {
+					if tx.Connection == c.ID {
+						txs = append(txs, tx)
+					}
+				}
+				if err := log.Add(&c, txs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mem := *r
+			for _, x := range []*Report{&mem, &cp} {
+				x.LinkFindings()
+				Normalize(x)
+			}
+			sameOutput(t, "JSON", WriteJSON, &mem, &cp)
+			if err := log.Spilled(); err != nil || len(log.blocks) < 2 {
+				t.Fatalf("spill: %v, %d blocks", err, len(log.blocks))
+			}
+			crossing := 0
+			for _, e := range log.idx {
+				i, _ := slices.BinarySearchFunc(log.blocks, e.off, func(b spillBlock, off int64) int { return cmp.Compare(b.off, off) })
+				if i < len(log.blocks) && log.blocks[i].off != e.off || i == len(log.blocks) {
+					i--
+				}
+				if e.off < log.fileLen && e.off+int64(e.n) > log.blocks[i].off+int64(log.blocks[i].n) {
+					crossing++
+				}
+			}
+			if limit > spillBlockSize && crossing == 0 {
+				t.Error("no record crosses a block boundary")
+			}
+		})
+	}
+}
+
+// TestRecordLogCompressed: the spill file of ordinary records is a small
+// fraction of the records' bytes.
+func TestRecordLogCompressed(t *testing.T) {
+	def := deferredCopy(t, recordLogCase(2000), 64<<10)
+	l := def.Deferred
+	if err := l.Spilled(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := l.file.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.fileLen < 256<<10 || st.Size() != l.fileEnd || l.fileEnd*4 > l.fileLen {
+		t.Fatalf("spill file: %d bytes (%d counted) for %d bytes of records", st.Size(), l.fileEnd, l.fileLen)
+	}
+}
+
+// TestRecordLogReadsBlocksOnce: records added out of id order (as
+// connections close) are read back in id order decompressing each block of
+// the spill file once per pass.
+func TestRecordLogReadsBlocksOnce(t *testing.T) {
+	mem := recordLogCase(3000)
+	rng := rand.New(rand.NewPCG(9, 10))
+	rng.Shuffle(len(mem.Connections), func(i, j int) { mem.Connections[i], mem.Connections[j] = mem.Connections[j], mem.Connections[i] })
+	def := deferredCopy(t, mem, 32<<10)
+	l := def.Deferred
+	if err := l.each(func(uint32, []byte, []txPart) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if l.chunks < 4 || l.decompressed != len(l.blocks) {
+		t.Fatalf("%d blocks decompressed for %d blocks in %d chunks", l.decompressed, len(l.blocks), l.chunks)
+	}
+}
+
+// TestRecordLogWriteFailure: when writing to the spill file fails, the
+// records of that spill stay in memory, those spilled before are still
+// read from the file, and the report is the same.
+func TestRecordLogWriteFailure(t *testing.T) {
+	mem := recordLogCase(400)
+	cp := *mem
+	cp.Connections, cp.Transactions = nil, nil
+	l := NewRecordLog(4096, t.TempDir())
+	cp.Deferred = l
+	t.Cleanup(func() { l.Close() })
+	for i := range mem.Connections {
+		if i == 200 {
+			l.sync()
+			if l.file == nil {
+				t.Fatal("nothing spilled")
+			}
+			// The same file, read-only: later writes fail.
+			ro, err := os.Open(fmt.Sprintf("/proc/self/fd/%d", l.file.Fd()))
+			if err != nil {
+				t.Skip(err)
+			}
+			l.file.Close()
+			l.file = ro
+		}
+		c := mem.Connections[i]
+		var txs []Transaction
+		for _, tx := range mem.Transactions {
+			if tx.Connection == c.ID {
+				txs = append(txs, tx)
+			}
+		}
+		if err := l.Add(&c, txs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l.Spilled() == nil || l.fileLen == 0 {
+		t.Fatalf("spill error %v, %d bytes spilled", l.Spilled(), l.fileLen)
+	}
+	for _, r := range []*Report{mem, &cp} {
+		r.LinkFindings()
+		Normalize(r)
+	}
+	sameOutput(t, "JSON", WriteJSON, mem, &cp)
+}
+
+// TestRecordLogDamagedSpill: a spill file changed under the log makes
+// writing the report fail with an error, not a panic.
+func TestRecordLogDamagedSpill(t *testing.T) {
+	for _, damage := range []func(l *RecordLog){
+		func(l *RecordLog) { l.file.WriteAt(bytes.Repeat([]byte{0xff}, int(l.fileEnd)), 0) },
+		func(l *RecordLog) { l.file.WriteAt([]byte{0x01}, 0) }, // a block's length
+		func(l *RecordLog) { l.file.Truncate(l.fileEnd / 2) },
+	} {
+		def := deferredCopy(t, recordLogCase(300), 4096)
+		if err := def.Deferred.Spilled(); err != nil {
+			t.Fatal(err)
+		}
+		damage(def.Deferred)
+		def.LinkFindings()
+		Normalize(def)
+		if err := WriteJSON(io.Discard, def); err == nil {
+			t.Error("no error from a damaged spill file")
+		}
 	}
 }
