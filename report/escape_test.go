@@ -78,3 +78,23 @@ func FuzzEscape(f *testing.F) {
 		}
 	})
 }
+
+func TestIsASCII(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		want bool
+	}{
+		{"", true},
+		{"abc", true},
+		{"0123456789abcdef", true},
+		{"0123456789abcde\x80", false},
+		{"\xff0123456789abcdef", false},
+		{"01234567\u009b", false},
+		{"é", false},
+		{"\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f", true},
+	} {
+		if got := isASCII([]byte(c.s)); got != c.want {
+			t.Errorf("isASCII(%q) = %v", c.s, got)
+		}
+	}
+}

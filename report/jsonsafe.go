@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -35,6 +36,22 @@ func appendTerminalSafe(dst, src []byte) []byte {
 		src = src[n:]
 	}
 	return dst
+}
+
+// isASCII reports whether b has no byte of 0x80 or above.
+func isASCII(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // safeEncoder encodes values as encoding/json does (HTML characters not

@@ -93,7 +93,12 @@ func (e *elemEncoder) put(dst []byte, v any, prefix string) ([]byte, error) {
 	if err := e.enc.Encode(v); err != nil {
 		return dst, err
 	}
-	e.out = appendIndented(e.out[:0], bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'}), prefix)
+	src := bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'})
+	if isASCII(src) {
+		// Nothing for appendTerminalSafe to change.
+		return appendIndented(dst, src, prefix), nil
+	}
+	e.out = appendIndented(e.out[:0], src, prefix)
 	return appendTerminalSafe(dst, e.out), nil
 }
 
