@@ -19,7 +19,34 @@ func FormatTime(ns int64) string {
 	if ns == 0 {
 		return ""
 	}
-	return time.Unix(0, ns).UTC().Format(timeLayout)
+	// What Format(timeLayout) writes (an int64 of nanoseconds is always a
+	// four-digit year), without interpreting the layout: records carry
+	// several times each.
+	t := time.Unix(0, ns).UTC()
+	y, mo, d := t.Date()
+	h, mi, sec := t.Clock()
+	var b [len(timeLayout) - len("Z07:00") + 1]byte
+	put := func(at, v, digits int) {
+		for k := at + digits - 1; k >= at; k-- {
+			b[k] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, y, 4)
+	b[4] = '-'
+	put(5, int(mo), 2)
+	b[7] = '-'
+	put(8, d, 2)
+	b[10] = 'T'
+	put(11, h, 2)
+	b[13] = ':'
+	put(14, mi, 2)
+	b[16] = ':'
+	put(17, sec, 2)
+	b[19] = '.'
+	put(20, t.Nanosecond(), 9)
+	b[29] = 'Z'
+	return string(b[:])
 }
 
 // ParseTime reads a time written by FormatTime (or any RFC 3339 time). ok is

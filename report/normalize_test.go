@@ -2,9 +2,11 @@ package report
 
 import (
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestFormatTime(t *testing.T) {
@@ -31,6 +33,24 @@ func TestFormatTime(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFormatTimeLikeFormat: FormatTime writes what time.Format does with
+// the layout, over the whole range of int64 nanoseconds.
+func TestFormatTimeLikeFormat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ns := []int64{math.MinInt64, math.MaxInt64, 1, 951782400e9 - 1, 951782400e9, 4107542400e9 + 86399e9}
+	for range 100000 {
+		ns = append(ns, int64(rng.Uint64()), rng.Int64N(4e18))
+	}
+	for _, n := range ns {
+		if n == 0 {
+			continue
+		}
+		if got, want := FormatTime(n), time.Unix(0, n).UTC().Format(timeLayout); got != want {
+			t.Fatalf("FormatTime(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
 
