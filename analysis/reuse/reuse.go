@@ -1,7 +1,9 @@
 package reuse
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -188,13 +190,16 @@ func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
 
 func (a *Analyzer) judge(k h1.PeerKey, ps *peerState) (report.Finding, bool) {
 	recs := ps.recs.Slice()
-	sort.Slice(recs, func(i, j int) bool {
-		if recs[i].start != recs[j].start {
-			return recs[i].start < recs[j].start
+	byStart := func(a, b rec) int {
+		if c := cmp.Compare(a.start, b.start); c != 0 {
+			return c
 		}
-		return recs[i].id < recs[j].id
-	})
-	var closes []rec // reusable connections, by close time
+		return cmp.Compare(a.id, b.id)
+	}
+	if !slices.IsSortedFunc(recs, byStart) {
+		slices.SortFunc(recs, byStart)
+	}
+	closes := make([]rec, 0, len(recs)) // reusable connections, by close time
 	requests, singles := 0, 0
 	for _, r := range recs {
 		requests += r.requests
@@ -205,12 +210,15 @@ func (a *Analyzer) judge(k h1.PeerKey, ps *peerState) (report.Finding, bool) {
 			closes = append(closes, r)
 		}
 	}
-	sort.Slice(closes, func(i, j int) bool {
-		if closes[i].close != closes[j].close {
-			return closes[i].close < closes[j].close
+	byClose := func(a, b rec) int {
+		if c := cmp.Compare(a.close, b.close); c != 0 {
+			return c
 		}
-		return closes[i].id < closes[j].id
-	})
+		return cmp.Compare(a.id, b.id)
+	}
+	if !slices.IsSortedFunc(closes, byClose) {
+		slices.SortFunc(closes, byClose)
+	}
 	// Pair each reusable close with the next connection the client opened
 	// after it (first come, first served): that connection is the one that
 	// could have been avoided. A later connection is not: the client had

@@ -267,7 +267,7 @@ func round2(f float64) float64 { return math.Round(f*100) / 100 }
 
 func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 	cs := p.conns.Slice()
-	slices.SortStableFunc(cs, func(x, y conn) int {
+	byStart := func(x, y conn) int {
 		if x.start != y.start {
 			if x.start < y.start {
 				return -1
@@ -275,7 +275,10 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 			return 1
 		}
 		return int(x.id) - int(y.id)
-	})
+	}
+	if !slices.IsSortedFunc(cs, byStart) {
+		slices.SortStableFunc(cs, byStart)
+	}
 	peerName := p.key.client.String() + " -> " + p.key.server.String()
 	ttw := a.acfg.TimeWait
 	lo, hi := a.acfg.PortRangeLo, a.acfg.PortRangeHi
