@@ -57,6 +57,7 @@ type RecordLog struct {
 	// waits for it first.
 	batch []logJob
 	jobs  chan []logJob
+	free  chan []logJob
 	done  chan struct{}
 
 	// The spill file: its blocks (fileEnd bytes in the file, fileLen of
@@ -176,10 +177,18 @@ func (l *RecordLog) send() {
 	if l.jobs == nil {
 		l.jobs = make(chan []logJob, 4)
 		l.done = make(chan struct{})
-		go l.encodeLoop(l.jobs, l.done)
+		if l.free == nil {
+			l.free = make(chan []logJob, 6)
+		}
+		go l.encodeLoop(l.jobs, l.free, l.done)
 	}
 	l.jobs <- l.batch
-	l.batch = make([]logJob, 0, logBatch)
+	select {
+	case b := <-l.free:
+		l.batch = b
+	default:
+		l.batch = make([]logJob, 0, logBatch)
+	}
 }
 
 // sync waits until every record added has been encoded.
@@ -193,13 +202,20 @@ func (l *RecordLog) sync() {
 	l.jobs, l.done = nil, nil
 }
 
-func (l *RecordLog) encodeLoop(jobs <-chan []logJob, done chan<- struct{}) {
+// encodeLoop encodes the batches of jobs and hands each back, emptied,
+// through free (when it has room) for Add to fill again.
+func (l *RecordLog) encodeLoop(jobs <-chan []logJob, free chan<- []logJob, done chan<- struct{}) {
 	defer close(done)
 	for b := range jobs {
 		for i := range b {
 			if err := l.encodeRecord(&b[i].c, b[i].txs); err != nil && l.encErr == nil {
 				l.encErr = err
 			}
+		}
+		clear(b) // what the records point to is garbage now
+		select {
+		case free <- b[:0]:
+		default:
 		}
 	}
 }
