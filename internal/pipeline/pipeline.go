@@ -25,7 +25,8 @@ type Config struct {
 	Tool      report.Tool
 	// OnConnection, when set, is called as each connection leaves the
 	// tracker with its finished record and transactions (live streaming).
-	// Finding links are not known yet at that point.
+	// Finding links are not known yet at that point. It must not keep rc
+	// or txs (copy what it keeps).
 	OnConnection func(rc *report.Connection, txs []report.Transaction)
 	// Snapshot, when set, receives every SnapshotEvery (wall clock) an
 	// immutable report of the state so far, in RunLive and Replay (not
@@ -147,6 +148,9 @@ type run struct {
 	counts report.Summary
 	// httpFree holds the HTTP decoders of closed connections for reuse.
 	httpFree []*httpdecode.Conn
+	// closed and rec are ConnClosed's event and record, reused.
+	closed analysis.ConnClosed
+	rec    report.Connection
 }
 
 // httpFreeCap is the most closed connections' HTTP decoders kept for reuse.
@@ -350,7 +354,9 @@ func (r *run) ConnClosed(c *reassembly.Conn) {
 	}
 	st.info.ServerHalf = c.Handshake.ServerHalf()
 	st.info.ClientHalf = c.Handshake.ClientHalf()
-	cc := analysis.ConnClosed{
+	// The event and the record are built in the run's own fields, reused
+	// for every connection: handlers copy what they keep.
+	r.closed = analysis.ConnClosed{
 		Conn:           &st.info,
 		End:            c.End,
 		CloseKind:      c.Close.Kind.String(),
@@ -362,34 +368,36 @@ func (r *run) ConnClosed(c *reassembly.Conn) {
 		SYNRetries:     c.Handshake.SYNRetries,
 		HandshakeDone:  c.Handshake.Complete,
 	}
+	cc := &r.closed
 	for d := 0; d < 2; d++ {
 		ds := &c.Dir[d]
 		cc.FIN[d], cc.RST[d] = ds.FIN, ds.RST
 		cc.Packets[d], cc.Payload[d] = ds.Packets, ds.PayloadBytes
 		cc.Retrans[d], cc.GapBytes[d] = ds.Retransmissions, ds.GapBytes
 	}
-	r.engine.ConnClosed(&cc)
-	rc := st.record(c)
+	r.engine.ConnClosed(cc)
+	r.rec = st.record(c)
+	rc := &r.rec
 	r.releaseHTTP(st)
 	r.vant[rc.Vantage]++
-	r.engine.ReportConn(c.ID, &rc)
-	r.engine.Record(&rc, st.txs)
+	r.engine.ReportConn(c.ID, rc)
+	r.engine.Record(rc, st.txs)
 	if r.log != nil {
-		r.addToLog(&rc, st.txs)
+		r.addToLog(rc, st.txs)
 		if r.cfg.OnConnection != nil {
-			r.cfg.OnConnection(&rc, st.txs)
+			r.cfg.OnConnection(rc, st.txs)
 		}
 		return
 	}
 	if r.store != nil {
-		p := r.store.addConn(&rc)
+		p := r.store.addConn(rc)
 		r.store.addTxs(st.txs)
 		if r.cfg.OnConnection != nil {
 			r.cfg.OnConnection(p, st.txs)
 		}
 		return
 	}
-	r.rep.Connections = append(r.rep.Connections, rc)
+	r.rep.Connections = append(r.rep.Connections, *rc)
 	r.rep.Transactions = append(r.rep.Transactions, st.txs...)
 	if r.cfg.OnConnection != nil {
 		r.cfg.OnConnection(&r.rep.Connections[len(r.rep.Connections)-1], st.txs)
