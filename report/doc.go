@@ -29,14 +29,16 @@
 // returning (NDJSONStream keeps its writer until End). Schema returns a copy
 // that the caller owns. RecordLog.Add takes ownership of the record's
 // transactions; the log's memory is its budget plus 16 bytes of index per
-// connection and the end-of-run patches.
+// connection and the end-of-run patches; its spill file is compressed
+// (S2), a tenth or less of the records' JSON.
 //
 // Limits: WriteHTML caps its graphs, waterfall rows and tables
 // (HTMLOptions), escapes every string through html/template and fetches
 // nothing. WriteText caps its tables (TextOptions) and passes every string
 // from the capture through Escape, so hostile captures cannot emit terminal
 // control sequences. The JSON writers escape through encoding/json. The
-// package imports only the standard library: the schema generator
+// package imports only the standard library and, for the record log's
+// spill file, github.com/klauspost/compress/s2: the schema generator
 // (internal/schemagen) and the validator (reporttest) live apart so the
 // program does not link them.
 package report
