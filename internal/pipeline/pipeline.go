@@ -381,50 +381,53 @@ func (r *run) ConnClosed(c *reassembly.Conn) {
 	r.releaseHTTP(st)
 	r.vant[rc.Vantage]++
 	r.engine.ReportConn(c.ID, rc)
-	r.engine.Record(rc, st.txs)
+	r.finished(rc, st.txs)
+}
+
+// finished takes a finished connection record (TCP as it leaves the
+// tracker, UDP at the end of the run) with its transactions, which it
+// owns: the analysers' RecordHandlers see it, then it goes to the record
+// log, the record store or the report's lists, and to OnConnection. rc is
+// not kept.
+func (r *run) finished(rc *report.Connection, txs []report.Transaction) {
+	r.engine.Record(rc, txs)
 	if r.log != nil {
-		r.addToLog(rc, st.txs)
+		r.addToLog(rc, txs)
 		if r.cfg.OnConnection != nil {
-			r.cfg.OnConnection(rc, st.txs)
+			r.cfg.OnConnection(rc, txs)
 		}
 		return
 	}
 	if r.store != nil {
 		p := r.store.addConn(rc)
-		r.store.addTxs(st.txs)
+		r.store.addTxs(txs)
 		if r.cfg.OnConnection != nil {
-			r.cfg.OnConnection(p, st.txs)
+			r.cfg.OnConnection(p, txs)
 		}
 		return
 	}
 	r.rep.Connections = append(r.rep.Connections, *rc)
-	r.rep.Transactions = append(r.rep.Transactions, st.txs...)
+	r.rep.Transactions = append(r.rep.Transactions, txs...)
 	if r.cfg.OnConnection != nil {
-		r.cfg.OnConnection(&r.rep.Connections[len(r.rep.Connections)-1], st.txs)
+		r.cfg.OnConnection(&r.rep.Connections[len(r.rep.Connections)-1], txs)
 	}
 }
 
 func (r *run) finish(cs capture.Stats) {
 	r.tracker.Flush()
+	// The UDP decoders' connections (QUIC) finish only now.
+	for _, u := range r.udp {
+		u.Records(func(rc *report.Connection) { r.finished(rc, nil) })
+	}
 	if r.store != nil {
 		r.store.moveTo(r.rep)
 	}
 	rep := r.rep
 	rep.Capture = r.captureReport(cs, r.vant)
-	n0 := len(rep.Connections)
 	for _, u := range r.udp {
 		u.Finish(rep)
 	}
-	// The UDP decoders' connections (QUIC), finished only now.
-	for i := n0; i < len(rep.Connections); i++ {
-		r.engine.Record(&rep.Connections[i], nil)
-	}
 	if r.log != nil {
-		udp := rep.Connections[n0:]
-		rep.Connections = rep.Connections[:n0]
-		for i := range udp {
-			r.addToLog(&udp[i], nil)
-		}
 		addSums(&rep.Summary, &r.counts)
 		if err := r.log.Spilled(); err != nil {
 			r.rep.Capture.Anomalies[AnomalyRecordLogInMemory]++
@@ -444,11 +447,7 @@ const AnomalyRecordLogInMemory = "record_log_in_memory"
 // nothing is lost.
 func (r *run) addToLog(rc *report.Connection, txs []report.Transaction) {
 	if err := r.log.Add(rc, txs); err != nil {
-		if m := r.rep.Capture.Anomalies; m != nil { // finishing: the capture counts are out
-			m[AnomalyRecordLogRefused]++
-		} else {
-			r.anoms[AnomalyRecordLogRefused]++
-		}
+		r.anoms[AnomalyRecordLogRefused]++
 		r.rep.Connections = append(r.rep.Connections, *rc)
 		r.rep.Transactions = append(r.rep.Transactions, txs...)
 		return

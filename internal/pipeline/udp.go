@@ -11,8 +11,11 @@ import (
 type UDPDecoder interface {
 	// Datagram delivers one UDP payload; p is valid during the call only.
 	Datagram(t flow.Time, index uint64, src, dst flow.Endpoint, p []byte)
-	// Finish adds connections (Transport "udp"), DNS lookups and the like
-	// to rep. Connections and transactions of TCP are already in rep.
+	// Records hands the connections the decoder found (Transport "udp")
+	// to done, once, at the end of the run; done does not keep rc.
+	Records(done func(rc *report.Connection))
+	// Finish adds DNS lookups, anomalies and the like to rep, after every
+	// connection record (TCP and UDP) is in it.
 	Finish(rep *report.Report)
 }
 

@@ -33,6 +33,9 @@ const dnsAttachWindow = 30 * time.Second
 // AAAA) into the cost of one resolution.
 const dnsChainGap = time.Second
 
+// Records implements UDPDecoder: DNS makes no connection records.
+func (d *dnsDecoder) Records(func(rc *report.Connection)) {}
+
 // Finish implements UDPDecoder.
 func (d *dnsDecoder) Finish(rep *report.Report) {
 	lookups, anoms := d.tr.Finish()

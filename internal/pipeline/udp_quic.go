@@ -12,7 +12,8 @@ import (
 // quicDecoder adapts quic.Tracker to UDPDecoder: QUIC connections become
 // connection records with transport "udp" and protocol "quic".
 type quicDecoder struct {
-	tr *quic.Tracker
+	tr    *quic.Tracker
+	anoms map[string]uint64
 }
 
 func newQUICDecoder(ids func() flow.ConnID) *quicDecoder {
@@ -31,13 +32,19 @@ func (q *quicDecoder) Datagram(t flow.Time, index uint64, src, dst flow.Endpoint
 // connection's byte counts (the link and IP headers are not known here).
 const udpHeaderLen = 8
 
+// Records implements UDPDecoder.
+func (q *quicDecoder) Records(done func(rc *report.Connection)) {
+	conns, anoms := q.tr.Finish()
+	q.anoms = anoms
+	for i := range conns {
+		rc := quicRecord(&conns[i])
+		done(&rc)
+	}
+}
+
 // Finish implements UDPDecoder.
 func (q *quicDecoder) Finish(rep *report.Report) {
-	conns, anoms := q.tr.Finish()
-	for i := range conns {
-		rep.Connections = append(rep.Connections, quicRecord(&conns[i]))
-	}
-	addCaptureAnomalies(rep, anoms)
+	addCaptureAnomalies(rep, q.anoms)
 }
 
 // quicRecord builds the report record of one QUIC connection.
