@@ -36,7 +36,10 @@
 // (HTMLOptions), escapes every string through html/template and fetches
 // nothing. WriteText caps its tables (TextOptions) and passes every string
 // from the capture through Escape, so hostile captures cannot emit terminal
-// control sequences. The JSON writers escape through encoding/json. The
+// control sequences. The JSON writers escape through encoding/json; the
+// connection and transaction records go through encoders generated from
+// their types (encode_gen.go, by internal/encgen) that write the same
+// bytes, checked against encoding/json on random records. The
 // package imports only the standard library and, for the record log's
 // spill file, github.com/klauspost/compress/s2: the schema generator
 // (internal/schemagen) and the validator (reporttest) live apart so the

@@ -85,6 +85,15 @@ type elemEncoder struct {
 // in a fraction of the time) and made terminal-safe (appendTerminalSafe),
 // without the trailing newline.
 func (e *elemEncoder) put(dst []byte, v any, prefix string) ([]byte, error) {
+	if a, ok := v.(jsonAppender); ok {
+		// A record type: its generated encoder writes the same bytes.
+		return a.appendJSON(dst, prefix, 0), nil
+	}
+	return e.putReflect(dst, v, prefix)
+}
+
+// putReflect is put through encoding/json.
+func (e *elemEncoder) putReflect(dst []byte, v any, prefix string) ([]byte, error) {
 	if e.enc == nil {
 		e.enc = json.NewEncoder(&e.buf)
 		e.enc.SetEscapeHTML(false)
