@@ -129,7 +129,11 @@ func (s *connState) Exchange(e *httpdecode.Exchange) {
 		Response:  e.Response,
 		Pipelined: e.Pipelined,
 	}
-	s.run.engine.Exchange(&s.ex)
+	if st := s.run.stage; st != nil {
+		st.exchange(s.id, &s.ex)
+	} else {
+		s.run.engine.Exchange(&s.ex)
+	}
 	// Analysers do not keep the event: let the messages go now rather
 	// than with the connection.
 	s.ex.Request, s.ex.Response = nil, nil

@@ -5,13 +5,20 @@
 //
 // It is the only package that knows every stage, and with the CLI and the
 // terminal UI the only place where the wall clock may be read (live runs
-// only). Offline runs are single-goroutine and deterministic: the same input
-// gives the same report, byte for byte.
+// only). Offline runs are deterministic: the same input gives the same
+// report, byte for byte.
 //
 // Inputs: a capture.Source and a Config. Outputs: a *report.Report.
-// Concurrency: Run and Replay use the calling goroutine; RunLive reads the
-// capture on a goroutine of its own into a bounded queue of batches and runs
-// every stage after it on the calling goroutine (live.go, snapshot.go).
+// Concurrency: Run reads and decodes the input a few batches ahead on a
+// goroutine of its own (capture.Prefetch), tracks connections, decodes
+// their protocols and builds their records on the calling goroutine, and
+// runs the analysers on a third (stage.go: events handed over in batches,
+// in the order they were produced, so each analyser sees what it would on
+// one goroutine; Config.InlineAnalysis keeps them on the calling one); the
+// record log encodes on a fourth. Replay runs everything on the calling
+// goroutine; RunLive reads the capture on a goroutine of its own into a
+// bounded queue of batches and runs every stage after it on the calling
+// goroutine (live.go, snapshot.go).
 // Buffer ownership: packet payloads are handed down by reference and never
 // retained (live payloads are first copied into recycled batch arenas);
 // snapshots share no mutable memory with the run; transactions

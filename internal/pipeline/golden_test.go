@@ -49,13 +49,14 @@ func goldenName(path string) string {
 // analyze runs the offline pipeline on one file and renders JSON.
 func analyze(t *testing.T, path string) []byte {
 	t.Helper()
-	js, _ := analyzeWith(t, path, pipeline.RecordLogConfig{})
+	js, _ := analyzeWith(t, path, pipeline.RecordLogConfig{}, false)
 	return js
 }
 
 // analyzeWith runs the offline pipeline on one file with the given record
-// log settings and renders JSON and text (with NDJSON appended).
-func analyzeWith(t *testing.T, path string, rl pipeline.RecordLogConfig) (js, text []byte) {
+// log settings, the analysers on the pipeline's goroutine when inline, and
+// renders JSON and text (with NDJSON appended).
+func analyzeWith(t *testing.T, path string, rl pipeline.RecordLogConfig, inline bool) (js, text []byte) {
 	t.Helper()
 	src, err := capture.OpenFiles([]string{path}, capture.Options{})
 	if err != nil {
@@ -64,6 +65,7 @@ func analyzeWith(t *testing.T, path string, rl pipeline.RecordLogConfig) (js, te
 	defer src.Close()
 	cfg := pipeline.DefaultConfig()
 	cfg.RecordLog = rl
+	cfg.InlineAnalysis = inline
 	rep, err := pipeline.Run(context.Background(), src, cfg)
 	if err != nil {
 		t.Fatalf("run: %v", err)
@@ -84,15 +86,20 @@ func analyzeWith(t *testing.T, path string, rl pipeline.RecordLogConfig) (js, te
 
 // TestGolden runs every committed capture through the pipeline and compares
 // the JSON report with its golden file (go test ./internal/pipeline -run
-// Golden -update rewrites them). Each capture is analysed twice, the
-// second time with its records in a record log that spills to a file
-// every few kilobytes, and both must give identical JSON, text and NDJSON;
-// every report validates against the schema.
+// Golden -update rewrites them). Each capture is analysed three times: with
+// the analysers on their own goroutine (as analyze runs by default), on the
+// pipeline's, and on their own with the records in a record log that
+// spills to a file every few kilobytes; all must give identical JSON, text
+// and NDJSON. Every report validates against the schema.
 func TestGolden(t *testing.T) {
 	for _, path := range captures(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			got, text := analyzeWith(t, path, pipeline.RecordLogConfig{})
-			again, textAgain := analyzeWith(t, path, pipeline.RecordLogConfig{On: true, Memory: 4096, Dir: t.TempDir()})
+			got, text := analyzeWith(t, path, pipeline.RecordLogConfig{}, false)
+			inline, textInline := analyzeWith(t, path, pipeline.RecordLogConfig{}, true)
+			if !bytes.Equal(got, inline) || !bytes.Equal(text, textInline) {
+				t.Fatal("the run with the analysers on the pipeline's goroutine gave a different report")
+			}
+			again, textAgain := analyzeWith(t, path, pipeline.RecordLogConfig{On: true, Memory: 4096, Dir: t.TempDir()}, false)
 			if !bytes.Equal(got, again) {
 				t.Fatal("the run with a record log gave different JSON")
 			}

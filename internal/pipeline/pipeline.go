@@ -26,7 +26,8 @@ type Config struct {
 	// OnConnection, when set, is called as each connection leaves the
 	// tracker with its finished record and transactions (live streaming).
 	// Finding links are not known yet at that point. It must not keep rc
-	// or txs (copy what it keeps).
+	// or txs (copy what it keeps). Run calls it on the analysers'
+	// goroutine (see InlineAnalysis), RunLive on its own.
 	OnConnection func(rc *report.Connection, txs []report.Transaction)
 	// Snapshot, when set, receives every SnapshotEvery (wall clock) an
 	// immutable report of the state so far, in RunLive and Replay (not
@@ -42,6 +43,10 @@ type Config struct {
 	// The caller closes the log (rep.Deferred.Close) when done with the
 	// report.
 	RecordLog RecordLogConfig
+	// InlineAnalysis makes Run call the analysers on its own goroutine
+	// rather than on one of theirs (analysisStage); the report is the
+	// same either way. RunLive and Replay always do.
+	InlineAnalysis bool
 	// Progress, when set, is called by Run on its goroutine every
 	// ProgressPackets packets read with the source's counters so far, and
 	// once with final set when reading ends (before the report is built).
@@ -81,6 +86,9 @@ func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, e
 		r.rep.Deferred = r.log
 	} else {
 		r.store = &recordStore{}
+	}
+	if !cfg.InlineAnalysis {
+		r.stage = newAnalysisStage(r)
 	}
 	// The source is read and decoded on a goroutine of its own, a few
 	// batches ahead (capture.Prefetch): the packets, their order and the
@@ -151,6 +159,11 @@ type run struct {
 	// closed and rec are ConnClosed's event and record, reused.
 	closed analysis.ConnClosed
 	rec    report.Connection
+	// stage, when set (offline Run), runs the analysers on a goroutine of
+	// their own until finish; refused counts the records the record log
+	// refused (on that goroutine while it runs).
+	stage   *analysisStage
+	refused uint64
 }
 
 // httpFreeCap is the most closed connections' HTTP decoders kept for reuse.
@@ -286,7 +299,11 @@ func (r *run) ConnOpened(c *reassembly.Conn) reassembly.Stream {
 		st.info.WScale = [2]int{int(c.Handshake.Client.WScale), int(c.Handshake.Server.WScale)}
 	}
 	r.conns.Put(c.ID, st)
-	r.engine.ConnOpened(&st.info)
+	if r.stage != nil {
+		r.stage.opened(&st.info)
+	} else {
+		r.engine.ConnOpened(&st.info)
+	}
 	return st
 }
 
@@ -316,6 +333,9 @@ func (r *run) Segment(c *reassembly.Conn, s *reassembly.SegmentInfo) {
 		// The handshake completed after ConnOpened: refresh the halves.
 		st.info.ServerHalf = c.Handshake.ServerHalf()
 		st.info.ClientHalf = c.Handshake.ClientHalf()
+		if r.stage != nil {
+			r.stage.halves(c.ID, st.info.ServerHalf, st.info.ClientHalf)
+		}
 	}
 	if !r.segsOn {
 		return
@@ -336,6 +356,10 @@ func (r *run) Segment(c *reassembly.Conn, s *reassembly.SegmentInfo) {
 		TSval:   s.TSval,
 		TSecr:   s.TSecr,
 		HasTS:   s.HasTS,
+	}
+	if r.stage != nil {
+		r.stage.segment(c.ID, &r.seg)
+		return
 	}
 	r.engine.Segment(&r.seg)
 }
@@ -374,6 +398,15 @@ func (r *run) ConnClosed(c *reassembly.Conn) {
 		cc.FIN[d], cc.RST[d] = ds.FIN, ds.RST
 		cc.Packets[d], cc.Payload[d] = ds.Packets, ds.PayloadBytes
 		cc.Retrans[d], cc.GapBytes[d] = ds.Retransmissions, ds.GapBytes
+	}
+	if r.stage != nil {
+		// The record does not depend on what the analysers do with the
+		// close: it is built here, and they see both on their goroutine.
+		r.rec = st.record(c)
+		r.releaseHTTP(st)
+		r.vant[r.rec.Vantage]++
+		r.stage.closed(c.ID, &st.info, cc, &r.rec, st.txs)
+		return
 	}
 	r.engine.ConnClosed(cc)
 	r.rec = st.record(c)
@@ -415,6 +448,10 @@ func (r *run) finished(rc *report.Connection, txs []report.Transaction) {
 
 func (r *run) finish(cs capture.Stats) {
 	r.tracker.Flush()
+	if r.stage != nil {
+		r.stage.stop()
+		r.stage = nil
+	}
 	// The UDP decoders' connections (QUIC) finish only now.
 	for _, u := range r.udp {
 		u.Records(func(rc *report.Connection) { r.finished(rc, nil) })
@@ -447,7 +484,7 @@ const AnomalyRecordLogInMemory = "record_log_in_memory"
 // nothing is lost.
 func (r *run) addToLog(rc *report.Connection, txs []report.Transaction) {
 	if err := r.log.Add(rc, txs); err != nil {
-		r.anoms[AnomalyRecordLogRefused]++
+		r.refused++
 		r.rep.Connections = append(r.rep.Connections, *rc)
 		r.rep.Transactions = append(r.rep.Transactions, txs...)
 		return
@@ -487,6 +524,9 @@ func (r *run) captureReport(cs capture.Stats, vant map[string]int) report.Captur
 	}
 	for k, v := range r.anoms {
 		c.Anomalies[k] += v
+	}
+	if r.refused > 0 {
+		c.Anomalies[AnomalyRecordLogRefused] += r.refused
 	}
 	return c
 }

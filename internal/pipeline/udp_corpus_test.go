@@ -104,12 +104,13 @@ func readZeekQUIC(t *testing.T, path string) []zeekQUIC {
 	return rows
 }
 
-// runFile analyses a corpus capture. It also analyses it with the records
-// in a record log that spills every few kilobytes and fails the test when
-// that gives different JSON.
+// runFile analyses a corpus capture with the analysers on the pipeline's
+// goroutine. It also analyses it with the analysers on their own goroutine
+// and the records in a record log that spills every few kilobytes, and
+// fails the test when that gives different JSON.
 func runFile(t *testing.T, path string) *report.Report {
 	t.Helper()
-	run := func(rl pipeline.RecordLogConfig) *report.Report {
+	run := func(rl pipeline.RecordLogConfig, inline bool) *report.Report {
 		src, err := capture.OpenFiles([]string{path}, capture.Options{})
 		if err != nil {
 			t.Skipf("unreadable capture: %v", err)
@@ -117,11 +118,12 @@ func runFile(t *testing.T, path string) *report.Report {
 		defer src.Close()
 		cfg := pipeline.DefaultConfig()
 		cfg.RecordLog = rl
+		cfg.InlineAnalysis = inline
 		rep, _ := pipeline.Run(context.Background(), src, cfg)
 		return rep
 	}
-	rep := run(pipeline.RecordLogConfig{})
-	logged := run(pipeline.RecordLogConfig{On: true, Memory: 4096, Dir: t.TempDir()})
+	rep := run(pipeline.RecordLogConfig{}, true)
+	logged := run(pipeline.RecordLogConfig{On: true, Memory: 4096, Dir: t.TempDir()}, false)
 	defer logged.Deferred.Close()
 	var a, b bytes.Buffer
 	if err := report.WriteJSON(&a, rep); err != nil {
@@ -131,7 +133,7 @@ func runFile(t *testing.T, path string) *report.Report {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
-		t.Error("the run with a record log gave different JSON")
+		t.Error("the run with a record log and the analysers on their own goroutine gave different JSON")
 	}
 	return rep
 }
