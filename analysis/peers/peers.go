@@ -1,6 +1,7 @@
 package peers
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -141,7 +142,7 @@ func (a *Analyzer) Finish(rep *report.Report, _ analysis.Emitter) {
 			Server:         k.server.String(),
 			Connections:    len(starts),
 			Handshakes:     p.handshakes,
-			MaxParallel:    MaxParallel(starts, ends),
+			MaxParallel:    MaxParallel(starts, ends), // sorts starts
 			ClientPorts:    len(p.ports),
 			Requests:       p.requests,
 			FirstSeen:      report.FormatTime(int64(p.first)),
@@ -151,7 +152,6 @@ func (a *Analyzer) Finish(rep *report.Report, _ analysis.Emitter) {
 			Resets:         p.resets,
 			Refused:        p.refused,
 		}
-		sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
 		row.PeakRatePerS = PeakPerWindow(starts, time.Second)
 		if span := starts[len(starts)-1].Sub(starts[0]); span >= time.Second {
 			row.ConnectionRatePerS = round2(float64(len(starts)-1) / span.Seconds())
@@ -173,28 +173,18 @@ func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
 // MaxParallel returns the largest number of intervals [starts[i], ends[i])
 // open at one instant. An interval that ends exactly when another starts
-// does not overlap it.
+// does not overlap it. It sorts starts and ends in place.
 func MaxParallel(starts, ends []flow.Time) int {
-	type ev struct {
-		t flow.Time
-		d int
-	}
-	evs := make([]ev, 0, 2*len(starts))
-	for i := range starts {
-		evs = append(evs, ev{starts[i], +1}, ev{ends[i], -1})
-	}
-	sort.Slice(evs, func(i, j int) bool {
-		if evs[i].t != evs[j].t {
-			return evs[i].t < evs[j].t
+	slices.Sort(starts)
+	slices.Sort(ends)
+	cur, best, j := 0, 0, 0
+	for _, s := range starts {
+		for j < len(ends) && ends[j] <= s {
+			cur--
+			j++
 		}
-		return evs[i].d < evs[j].d // ends before starts at the same instant
-	})
-	cur, best := 0, 0
-	for _, e := range evs {
-		cur += e.d
-		if cur > best {
-			best = cur
-		}
+		cur++
+		best = max(best, cur)
 	}
 	return best
 }

@@ -1,6 +1,8 @@
 package peers
 
 import (
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -111,6 +113,30 @@ func TestMaxParallel(t *testing.T) {
 	for _, c := range cases {
 		if got := MaxParallel(c.starts, c.ends); got != c.want {
 			t.Errorf("%s: MaxParallel = %d, want %d", c.name, got, c.want)
+		}
+	}
+	// Against a count at every start, on random intervals with shared
+	// ends and starts.
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 500 {
+		n := rng.IntN(30)
+		starts, ends := make([]flow.Time, n), make([]flow.Time, n)
+		for i := range n {
+			starts[i] = flow.Time(rng.IntN(20))
+			ends[i] = starts[i] + flow.Time(rng.IntN(6))
+		}
+		want := 0
+		for _, at := range starts {
+			open := 0
+			for i := range n {
+				if starts[i] <= at && at < ends[i] {
+					open++
+				}
+			}
+			want = max(want, open)
+		}
+		if got := MaxParallel(slices.Clone(starts), slices.Clone(ends)); got != want {
+			t.Fatalf("MaxParallel(%v, %v) = %d, want %d", starts, ends, got, want)
 		}
 	}
 }

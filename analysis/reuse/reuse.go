@@ -199,7 +199,9 @@ func (a *Analyzer) judge(k h1.PeerKey, ps *peerState) (report.Finding, bool) {
 	if !slices.IsSortedFunc(recs, byStart) {
 		slices.SortFunc(recs, byStart)
 	}
-	closes := make([]rec, 0, len(recs)) // reusable connections, by close time
+	// The close times of the reusable connections, in order (all the
+	// pairing below needs of them).
+	closes := make([]flow.Time, 0, len(recs))
 	requests, singles := 0, 0
 	for _, r := range recs {
 		requests += r.requests
@@ -207,17 +209,11 @@ func (a *Analyzer) judge(k h1.PeerKey, ps *peerState) (report.Finding, bool) {
 			singles++
 		}
 		if r.reusable && r.close != 0 {
-			closes = append(closes, r)
+			closes = append(closes, r.close)
 		}
 	}
-	byClose := func(a, b rec) int {
-		if c := cmp.Compare(a.close, b.close); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.id, b.id)
-	}
-	if !slices.IsSortedFunc(closes, byClose) {
-		slices.SortFunc(closes, byClose)
+	if !slices.IsSorted(closes) {
+		slices.Sort(closes)
 	}
 	// Pair each reusable close with the next connection the client opened
 	// after it (first come, first served): that connection is the one that
@@ -226,8 +222,8 @@ func (a *Analyzer) judge(k h1.PeerKey, ps *peerState) (report.Finding, bool) {
 	var site h1.Site
 	var avoidable time.Duration
 	clientDisabled, j := 0, 0
-	for _, p := range closes {
-		for j < len(recs) && recs[j].start < p.close {
+	for _, closeAt := range closes {
+		for j < len(recs) && recs[j].start < closeAt {
 			j++
 		}
 		if j == len(recs) {
@@ -235,7 +231,7 @@ func (a *Analyzer) judge(k h1.PeerKey, ps *peerState) (report.Finding, bool) {
 		}
 		r := recs[j]
 		j++
-		if !r.single || !r.syn || r.start.Sub(p.close) > a.opt.ReuseWindow {
+		if !r.single || !r.syn || r.start.Sub(closeAt) > a.opt.ReuseWindow {
 			continue
 		}
 		site.Add(r.start, r.id, 0)
