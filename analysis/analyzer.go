@@ -82,9 +82,35 @@ type ConnHandler interface {
 	ConnClosed(c *ConnClosed)
 }
 
-// SegmentHandler receives every TCP segment of every connection.
+// SegmentHandler receives every TCP segment of every connection (after
+// the connection's SeqState was fed it).
 type SegmentHandler interface {
 	Segment(s *Segment)
+}
+
+// PreSegmentHandler receives every TCP segment before the connection's
+// SeqState is fed it, to judge the segment against the state before it.
+type PreSegmentHandler interface {
+	PreSegment(s *Segment)
+}
+
+// SeqState is per-connection state that several analysers share instead
+// of each keeping a copy: the connection's sequence spaces and RTT samples
+// as rtt.Tracker follows them. The engine keeps one per connection from
+// ConnOpened until ReportConn, feeds it each segment once (after the
+// PreSegmentHandlers, before the SegmentHandlers) and hands it over in
+// Segment.Shared and ConnClosed.Shared. Analysers read it and never change
+// it.
+type SeqState interface {
+	Feed(s *Segment)
+	// Reset empties the state for another connection.
+	Reset()
+}
+
+// SeqStateUser is an analyser that reads the shared SeqState; the engine
+// makes the states with the first one's NewSeqState.
+type SeqStateUser interface {
+	NewSeqState() SeqState
 }
 
 // ExchangeHandler receives HTTP/1.x exchanges.

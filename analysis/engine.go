@@ -11,11 +11,21 @@ import (
 type Engine struct {
 	all   []Analyzer
 	conns []ConnHandler
+	pres  []PreSegmentHandler
 	segs  []SegmentHandler
 	exch  []ExchangeHandler
 	reps  []ConnReporter
 	recs  []RecordHandler
+
+	// The connections' shared SeqStates (newSeq nil: no analyser uses
+	// one), and states of closed connections for reuse.
+	newSeq  func() SeqState
+	seqs    ConnMap[SeqState]
+	seqFree []SeqState
 }
+
+// seqFreeCap is the most SeqStates kept for reuse.
+const seqFreeCap = 1024
 
 // NewEngine returns an engine over the given analysers, which are called in
 // the order given.
@@ -25,8 +35,14 @@ func NewEngine(as []Analyzer) *Engine {
 		if h, ok := a.(ConnHandler); ok {
 			e.conns = append(e.conns, h)
 		}
+		if h, ok := a.(PreSegmentHandler); ok {
+			e.pres = append(e.pres, h)
+		}
 		if h, ok := a.(SegmentHandler); ok {
 			e.segs = append(e.segs, h)
+		}
+		if u, ok := a.(SeqStateUser); ok && e.newSeq == nil {
+			e.newSeq = u.NewSeqState
 		}
 		if h, ok := a.(ExchangeHandler); ok {
 			e.exch = append(e.exch, h)
@@ -46,24 +62,58 @@ func (e *Engine) Analyzers() []Analyzer { return e.all }
 
 // WantsSegments reports whether any analyser handles segments, so the
 // caller can skip building Segment events otherwise.
-func (e *Engine) WantsSegments() bool { return len(e.segs) > 0 }
+func (e *Engine) WantsSegments() bool { return len(e.segs) > 0 || len(e.pres) > 0 }
+
+// seq returns connection id's SeqState, made when it has none.
+func (e *Engine) seq(id flow.ConnID) SeqState {
+	if st, ok := e.seqs.Get(id); ok {
+		return st
+	}
+	var st SeqState
+	if n := len(e.seqFree); n > 0 {
+		st = e.seqFree[n-1]
+		e.seqFree[n-1] = nil
+		e.seqFree = e.seqFree[:n-1]
+	} else {
+		st = e.newSeq()
+	}
+	e.seqs.Put(id, st)
+	return st
+}
 
 // ConnOpened dispatches a connection-opened event.
 func (e *Engine) ConnOpened(c *ConnInfo) {
+	if e.newSeq != nil {
+		e.seq(c.ID)
+	}
 	for _, h := range e.conns {
 		h.ConnOpened(c)
 	}
 }
 
-// ConnClosed dispatches a connection-closed event.
+// ConnClosed dispatches a connection-closed event, with c.Shared set.
 func (e *Engine) ConnClosed(c *ConnClosed) {
+	if e.newSeq != nil {
+		c.Shared = e.seq(c.Conn.ID)
+	}
 	for _, h := range e.conns {
 		h.ConnClosed(c)
 	}
 }
 
-// Segment dispatches a TCP segment event.
+// Segment dispatches a TCP segment event, with s.Shared set: to the
+// PreSegmentHandlers, to the connection's SeqState, then to the
+// SegmentHandlers.
 func (e *Engine) Segment(s *Segment) {
+	if e.newSeq != nil {
+		s.Shared = e.seq(s.Conn.ID)
+	}
+	for _, h := range e.pres {
+		h.PreSegment(s)
+	}
+	if e.newSeq != nil {
+		s.Shared.Feed(s)
+	}
 	for _, h := range e.segs {
 		h.Segment(s)
 	}
@@ -76,10 +126,18 @@ func (e *Engine) Exchange(x *Exchange) {
 	}
 }
 
-// ReportConn lets every ConnReporter fill its part of a connection record.
+// ReportConn lets every ConnReporter fill its part of a connection record;
+// the connection's SeqState is let go.
 func (e *Engine) ReportConn(id flow.ConnID, rc *report.Connection) {
 	for _, h := range e.reps {
 		h.ReportConn(id, rc)
+	}
+	if st, ok := e.seqs.Get(id); ok {
+		e.seqs.Delete(id)
+		if len(e.seqFree) < seqFreeCap {
+			st.Reset()
+			e.seqFree = append(e.seqFree, st)
+		}
 	}
 }
 

@@ -59,6 +59,9 @@ type Segment struct {
 	TSval   uint32
 	TSecr   uint32
 	HasTS   bool
+	// Shared is the connection's shared SeqState, set by the engine (nil
+	// when no analyser uses one).
+	Shared SeqState
 }
 
 // TCP flag bits of Segment.Flags.
@@ -90,6 +93,9 @@ type ConnClosed struct {
 	Payload  [2]uint64
 	Retrans  [2]uint64
 	GapBytes [2]uint64
+	// Shared is the connection's shared SeqState, set by the engine (nil
+	// when no analyser uses one).
+	Shared SeqState
 }
 
 // Exchange is one HTTP/1.x request with its response (Response is nil when

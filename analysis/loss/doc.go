@@ -46,10 +46,11 @@
 //     the longest episode lasted at least max(Config.ZeroWindowWarn,
 //     2·RTT), info otherwise (short episodes on fast receivers are benign).
 //
-// Events: ConnOpened, Segment, ConnClosed. Configuration: Config (New);
-// Factory uses DefaultConfig. Concurrency: one goroutine. Buffer ownership:
-// nothing from an event is retained. Limits: per direction at most MaxRanges
-// transmitted ranges and MaxHoles holes are remembered (older ones are
-// forgotten and their retransmissions classed unknown); state is dropped at
-// ConnClosed.
+// Events: ConnOpened, PreSegment (a segment is judged against the shared
+// rtt.Tracker as it was before the segment), ConnClosed. Configuration:
+// Config (New); Factory uses DefaultConfig. Concurrency: one goroutine.
+// Buffer ownership: nothing from an event is retained. Limits: per
+// direction at most MaxRanges transmitted ranges and MaxHoles holes are
+// remembered (older ones are forgotten and their retransmissions classed
+// unknown); state is dropped at ConnClosed.
 package loss

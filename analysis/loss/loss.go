@@ -228,22 +228,20 @@ type dirState struct {
 
 type connState struct {
 	info *analysis.ConnInfo
-	tr   rtt.Tracker
+	tr   *rtt.Tracker // the connection's shared tracker
 	dir  [2]dirState
 }
 
 // Recycle implements analysis.Recycler: a closed connection's state is
-// reused, keeping its tracker's buffers.
+// reused, keeping small range buffers.
 func (cs *connState) Recycle() {
-	tr := cs.tr
-	tr.Reset()
 	var ranges [2][]txRange
 	for d := range cs.dir {
 		if cap(cs.dir[d].ranges) <= 16 {
 			ranges[d] = cs.dir[d].ranges[:0]
 		}
 	}
-	*cs = connState{tr: tr}
+	*cs = connState{}
 	cs.dir[0].ranges, cs.dir[1].ranges = ranges[0], ranges[1]
 }
 
@@ -263,6 +261,9 @@ func New(cfg Config) *Analyzer {
 // Name implements analysis.Analyzer.
 func (a *Analyzer) Name() string { return Name }
 
+// NewSeqState implements analysis.SeqStateUser.
+func (a *Analyzer) NewSeqState() analysis.SeqState { return rtt.NewSeqState() }
+
 // ConnOpened implements analysis.ConnHandler.
 func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
 	cs := a.free.Get()
@@ -270,14 +271,16 @@ func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
 	a.conns.Put(c.ID, cs)
 }
 
-// Segment implements analysis.SegmentHandler.
-func (a *Analyzer) Segment(s *analysis.Segment) {
+// PreSegment implements analysis.PreSegmentHandler: a segment is judged
+// against the connection's tracker as it was before the segment.
+func (a *Analyzer) PreSegment(s *analysis.Segment) {
 	cs, _ := a.conns.Get(s.Conn.ID)
 	if cs == nil {
 		cs = a.free.Get()
 		a.conns.Put(s.Conn.ID, cs)
 	}
 	cs.info = s.Conn
+	cs.tr = rtt.Of(s.Shared)
 	relAck, hasAck := cs.tr.RelAck(s)
 	ctl := s.Flags&(analysis.FlagSYN|analysis.FlagFIN|analysis.FlagRST) != 0
 	if hasAck && s.Flags&analysis.FlagRST == 0 {
@@ -291,7 +294,6 @@ func (a *Analyzer) Segment(s *analysis.Segment) {
 	} else {
 		cs.dir[s.Dir].lastKA = false
 	}
-	cs.tr.Observe(s)
 }
 
 // ack handles the acknowledgment carried by s for the opposite direction.
@@ -559,6 +561,7 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 		return
 	}
 	cs.info = c.Conn
+	cs.tr = rtt.Of(c.Shared)
 	a.conclude(cs, c.End)
 	a.free.Put(cs)
 }
@@ -575,6 +578,9 @@ func (a *Analyzer) Pending(out analysis.Emitter) {
 // connections (and of any still open, in id order).
 func (a *Analyzer) Finish(_ *report.Report, out analysis.Emitter) {
 	for _, cs := range a.conns.All() {
+		if cs.tr == nil { // no segment
+			cs.tr = new(rtt.Tracker)
+		}
 		a.conclude(cs, lastTime(cs))
 	}
 	a.conns.Clear()

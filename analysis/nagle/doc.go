@@ -37,5 +37,6 @@
 // Events: ConnOpened, Segment, ConnClosed. Configuration: Config (New);
 // Factory uses DefaultConfig. Concurrency: one goroutine. Buffer ownership:
 // nothing from an event is retained. Limits: constant state per connection
-// plus an rtt.Tracker; dropped at ConnClosed.
+// (the connection's rtt.Tracker is the engine's, shared); dropped at
+// ConnClosed.
 package nagle

@@ -117,17 +117,13 @@ type dirState struct {
 
 type connState struct {
 	info *analysis.ConnInfo
-	tr   rtt.Tracker
+	tr   *rtt.Tracker // the connection's shared tracker, as of the last segment
 	dir  [2]dirState
 }
 
 // Recycle implements analysis.Recycler: a closed connection's state is
-// reused, keeping its tracker's buffers.
-func (cs *connState) Recycle() {
-	tr := cs.tr
-	tr.Reset()
-	*cs = connState{tr: tr}
-}
+// reused.
+func (cs *connState) Recycle() { *cs = connState{} }
 
 // Analyzer is the Nagle stall detector.
 type Analyzer struct {
@@ -145,6 +141,9 @@ func New(cfg Config) *Analyzer {
 // Name implements analysis.Analyzer.
 func (a *Analyzer) Name() string { return Name }
 
+// NewSeqState implements analysis.SeqStateUser.
+func (a *Analyzer) NewSeqState() analysis.SeqState { return rtt.NewSeqState() }
+
 // ConnOpened implements analysis.ConnHandler.
 func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
 	cs := a.free.Get()
@@ -160,9 +159,12 @@ func (a *Analyzer) Segment(s *analysis.Segment) {
 		a.conns.Put(s.Conn.ID, cs)
 	}
 	cs.info = s.Conn
-	hi, seen := cs.tr.HiEnd(s.Dir)
+	// The tracker has seen s: the end of s's direction before it, and s's
+	// acknowledgment (its space is the opposite direction's, which s did
+	// not move).
+	cs.tr = rtt.Of(s.Shared)
+	hi, seen := cs.tr.HiEndBefore()
 	relAck, hasAck := cs.tr.RelAck(s)
-	cs.tr.Observe(s)
 	if s.Flags&(analysis.FlagSYN|analysis.FlagRST) != 0 {
 		cs.dir[0].stage, cs.dir[1].stage = 0, 0
 		return

@@ -23,8 +23,10 @@
 //
 // Exported helpers: Tracker follows one connection's sequence spaces and
 // yields samples, half round trips and an RFC 6298 retransmission-timeout
-// estimate. Other detectors create their own Tracker per connection (no
-// state is shared between analysers).
+// estimate. It is the analysers' shared per-connection state
+// (analysis.SeqState: rtt, loss, Nagle and slow start declare it with
+// NewSeqState); the engine keeps one per open connection and feeds it each
+// segment once, and the analysers read it through Of and never change it.
 //
 // Concurrency: one goroutine. Buffer ownership: nothing from an event is
 // retained. Limits: a Tracker remembers at most MaxOutstanding unacknowledged

@@ -61,16 +61,15 @@ type dirSamples struct {
 }
 
 type connState struct {
-	tr  Tracker
 	dir [2]dirSamples
 }
 
 // Recycle implements analysis.Recycler: a closed connection's state is
-// reused, keeping its tracker's buffers.
+// reused, keeping its sample buffers (at most MaxStored values each).
 func (cs *connState) Recycle() {
-	tr := cs.tr
-	tr.Reset()
-	*cs = connState{tr: tr}
+	v0, v1 := cs.dir[0].res.vals[:0], cs.dir[1].res.vals[:0]
+	*cs = connState{}
+	cs.dir[0].res.vals, cs.dir[1].res.vals = v0, v1
 }
 
 // Analyzer collects RTT samples per connection.
@@ -89,11 +88,13 @@ func New() *Analyzer {
 // Name implements analysis.Analyzer.
 func (a *Analyzer) Name() string { return Name }
 
+// NewSeqState implements analysis.SeqStateUser: the samples come from the
+// connection's shared Tracker.
+func (a *Analyzer) NewSeqState() analysis.SeqState { return NewSeqState() }
+
 // ConnOpened implements analysis.ConnHandler.
 func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
-	cs := a.free.Get()
-	cs.tr.conn = c
-	a.conns.Put(c.ID, cs)
+	a.conns.Put(c.ID, a.free.Get())
 }
 
 // Segment implements analysis.SegmentHandler.
@@ -103,7 +104,7 @@ func (a *Analyzer) Segment(s *analysis.Segment) {
 		cs = a.free.Get()
 		a.conns.Put(s.Conn.ID, cs)
 	}
-	smp, ok := cs.tr.Observe(s)
+	smp, ok := Of(s.Shared).Last()
 	if !ok {
 		return
 	}
@@ -130,8 +131,7 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 	if cs == nil {
 		cs = &connState{}
 	}
-	cs.tr.conn = c.Conn
-	if st := cs.stats(&a.all); st != nil {
+	if st := cs.stats(Of(c.Shared), c.Conn, &a.all); st != nil {
 		a.done.Put(c.Conn.ID, st)
 	}
 	a.free.Put(cs)
@@ -148,10 +148,11 @@ func (a *Analyzer) ReportConn(id flow.ConnID, rc *report.Connection) {
 // Finish implements analysis.Analyzer. It emits nothing.
 func (a *Analyzer) Finish(*report.Report, analysis.Emitter) {}
 
-// stats combines the handshake sample with both directions' data samples,
-// each raised by the sender's half so that all estimate the end-to-end RTT.
-// scratch is reused for the combined samples.
-func (cs *connState) stats(scratch *[]time.Duration) *report.RTT {
+// stats combines the handshake sample of conn with both directions' data
+// samples, each raised by the sender's half (from conn's handshake or tr's
+// samples) so that all estimate the end-to-end RTT. scratch is reused for
+// the combined samples.
+func (cs *connState) stats(tr *Tracker, conn *analysis.ConnInfo, scratch *[]time.Duration) *report.RTT {
 	all := (*scratch)[:0]
 	defer func() { *scratch = all[:0] }()
 	var lo, hi time.Duration
@@ -172,7 +173,7 @@ func (cs *connState) stats(scratch *[]time.Duration) *report.RTT {
 		if ds.n == 0 {
 			continue
 		}
-		half, _, _ := cs.tr.Half(d)
+		half, _, _ := HalfOf(conn, tr, d)
 		include(ds.min+half, ds.max+half)
 		if dataMin < 0 || ds.min+half < dataMin {
 			dataMin = ds.min + half
@@ -182,7 +183,7 @@ func (cs *connState) stats(scratch *[]time.Duration) *report.RTT {
 		}
 		n += ds.n
 	}
-	if h := HandshakeRTT(cs.tr.conn); h > 0 && (dataMin < 0 || h <= HandshakeSuspectFactor*dataMin) {
+	if h := HandshakeRTT(conn); h > 0 && (dataMin < 0 || h <= HandshakeSuspectFactor*dataMin) {
 		include(h, h)
 		all = append(all, h)
 		n++

@@ -81,7 +81,37 @@ type dirState struct {
 type Tracker struct {
 	conn *analysis.ConnInfo
 	dir  [2]dirState
+
+	// What Feed keeps of the last segment: its sample, and the highest
+	// sequence offset of its direction before it.
+	last       Sample
+	lastOK     bool
+	hiBefore   int64
+	seenBefore bool
 }
+
+// NewSeqState returns a Tracker as the analysers' shared per-connection
+// state (analysis.SeqStateUser).
+func NewSeqState() analysis.SeqState { return new(Tracker) }
+
+// Of returns the Tracker the engine shares for a connection
+// (analysis.Segment.Shared, analysis.ConnClosed.Shared); st must have been
+// made by NewSeqState.
+func Of(st analysis.SeqState) *Tracker { return st.(*Tracker) }
+
+// Feed implements analysis.SeqState: Observe, keeping what Last and
+// HiEndBefore return.
+func (t *Tracker) Feed(s *analysis.Segment) {
+	t.hiBefore, t.seenBefore = t.HiEnd(s.Dir)
+	t.last, t.lastOK = t.Observe(s)
+}
+
+// Last returns the sample of the segment fed last, if it produced one.
+func (t *Tracker) Last() (Sample, bool) { return t.last, t.lastOK }
+
+// HiEndBefore is HiEnd of the direction of the segment fed last, as it
+// was before that segment.
+func (t *Tracker) HiEndBefore() (int64, bool) { return t.hiBefore, t.seenBefore }
 
 // resetKeep is the largest outstanding-segment buffer (in entries) Reset
 // keeps for reuse.

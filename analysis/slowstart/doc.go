@@ -46,9 +46,9 @@
 // Application-limited senders look like small windows; the cwnd-limited
 // tests guard against that.
 //
-// Events: ConnOpened, Segment, ConnClosed. Configuration: Config (New);
-// Factory uses DefaultConfig. Concurrency: one goroutine. Buffer ownership:
-// nothing from an event is retained. Limits: at most MaxRounds flights are
-// kept per transfer (longer transfers are not slow-start bound); state is
-// dropped at ConnClosed.
+// Events: ConnOpened, Segment (with the connection's shared rtt.Tracker),
+// ConnClosed. Configuration: Config (New); Factory uses DefaultConfig.
+// Concurrency: one goroutine. Buffer ownership: nothing from an event is
+// retained. Limits: at most MaxRounds flights are kept per transfer (longer
+// transfers are not slow-start bound); state is dropped at ConnClosed.
 package slowstart

@@ -169,19 +169,15 @@ type dirState struct {
 
 type connState struct {
 	info *analysis.ConnInfo
-	tr   rtt.Tracker
+	tr   *rtt.Tracker // the connection's shared tracker
 	dir  [2]dirState
 	win  [2]uint16
 	hasW [2]bool
 }
 
 // Recycle implements analysis.Recycler: a closed connection's state is
-// reused, keeping its tracker's buffers.
-func (cs *connState) Recycle() {
-	tr := cs.tr
-	tr.Reset()
-	*cs = connState{tr: tr}
-}
+// reused.
+func (cs *connState) Recycle() { *cs = connState{} }
 
 // Analyzer is the slow-start detector.
 type Analyzer struct {
@@ -199,6 +195,9 @@ func New(cfg Config) *Analyzer {
 // Name implements analysis.Analyzer.
 func (a *Analyzer) Name() string { return Name }
 
+// NewSeqState implements analysis.SeqStateUser.
+func (a *Analyzer) NewSeqState() analysis.SeqState { return rtt.NewSeqState() }
+
 // ConnOpened implements analysis.ConnHandler.
 func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
 	cs := a.free.Get()
@@ -214,8 +213,10 @@ func (a *Analyzer) Segment(s *analysis.Segment) {
 		a.conns.Put(s.Conn.ID, cs)
 	}
 	cs.info = s.Conn
+	// The tracker has seen s; s's acknowledgment is in the opposite
+	// direction's space, which s did not move.
+	cs.tr = rtt.Of(s.Shared)
 	relAck, hasAck := cs.tr.RelAck(s)
-	cs.tr.Observe(s)
 	if s.Flags&analysis.FlagRST != 0 {
 		return
 	}
@@ -514,6 +515,7 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 	a.conns.Delete(c.Conn.ID)
 	if cs != nil {
 		cs.info = c.Conn
+		cs.tr = rtt.Of(c.Shared)
 		a.conclude(cs)
 		a.free.Put(cs)
 	}
@@ -546,6 +548,9 @@ func (a *Analyzer) Pending(out analysis.Emitter) {
 // Finish implements analysis.Analyzer.
 func (a *Analyzer) Finish(_ *report.Report, out analysis.Emitter) {
 	for _, cs := range a.conns.All() {
+		if cs.tr == nil { // no segment
+			cs.tr = new(rtt.Tracker)
+		}
 		a.conclude(cs)
 	}
 	a.conns.Clear()
