@@ -5,7 +5,11 @@
 // handle that event type, in capture order, on the caller's goroutine,
 // hands every finished connection record to the analysers that judge
 // records (RecordHandler), and at the end asks each analyser to add its
-// findings and sections to the report. Each detector lives in its own sub-package (analysis/<name>) and is
+// findings and sections to the report. It also keeps the state several
+// analysers share per connection (SeqState: the connection's sequence
+// spaces), feeding it each segment once between the analysers that judge
+// a segment against the state before it (PreSegmentHandler) and the
+// others. Each detector lives in its own sub-package (analysis/<name>) and is
 // listed explicitly, in a fixed order, by Default in the sub-package
 // analysis/registry; there is no init() registration and no global state.
 //
@@ -14,11 +18,13 @@
 // report.Report. This package and its detectors never import gopacket or the
 // reassembly package: they see only these events.
 //
-// Concurrency: an Engine and its analysers are used from one goroutine.
+// Concurrency: an Engine and its analysers are used from one goroutine at a
+// time (offline, the pipeline gives them one of their own).
 // Buffer ownership: event pointers are valid only during the call;
 // analysers copy what they keep. Limits: analysers keep per-connection state
 // keyed by flow.ConnID (ConnMap) and drop it on ConnClosed, so memory
-// follows the number of open connections; per-peer tables are capped by
+// follows the number of open connections (the engine's SeqStates too,
+// dropped at ReportConn); per-peer tables are capped by
 // Config.MaxPeers. The per-peer histories a few analysers keep to the end
 // (a small entry per closed connection) are History lists, paged so that
 // appending never copies.

@@ -36,8 +36,9 @@ const DefaultRecordLogMemory = 8 << 20
 // and patches of single connections (PatchConnections: DNS attribution,
 // time series).
 //
-// A RecordLog is used from one goroutine; it encodes on a goroutine of its
-// own, which every method but Add, Len and Transactions waits for. If the
+// A RecordLog is used from one goroutine at a time; it encodes on a
+// goroutine of its own, which every method but Add, Len and Transactions
+// waits for. If the
 // spill file cannot be created or written, the log keeps every record in
 // memory instead (Spilled reports the error) and loses nothing.
 type RecordLog struct {
