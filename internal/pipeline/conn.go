@@ -242,10 +242,12 @@ func options(o reassembly.Options) *report.TCPOptions {
 	return &report.TCPOptions{MSS: int(o.MSS), WindowScale: int(o.WScale), SACKPermitted: o.SACKPermitted, Timestamps: o.Timestamps}
 }
 
-// record builds the report record of a closed connection.
-func (s *connState) record(c *reassembly.Conn) report.Connection {
+// record builds the report record of a closed connection in *rc (a
+// record the caller reuses: built in place, it does not escape to the
+// heap for each connection through the decoders' Fill).
+func (s *connState) record(c *reassembly.Conn, rc *report.Connection) {
 	h := &c.Handshake
-	rc := report.Connection{
+	*rc = report.Connection{
 		ID:         uint32(c.ID),
 		Transport:  "tcp",
 		Client:     c.Client.String(),
@@ -313,9 +315,8 @@ func (s *connState) record(c *reassembly.Conn) report.Connection {
 		rc.Anomalies = s.anomalies
 	}
 	if s.dec != nil {
-		s.dec.Fill(&rc)
+		s.dec.Fill(rc)
 	}
-	return rc
 }
 
 // protocolName is the connection's protocol for the report.

@@ -402,14 +402,14 @@ func (r *run) ConnClosed(c *reassembly.Conn) {
 	if r.stage != nil {
 		// The record does not depend on what the analysers do with the
 		// close: it is built here, and they see both on their goroutine.
-		r.rec = st.record(c)
+		st.record(c, &r.rec)
 		r.releaseHTTP(st)
 		r.vant[r.rec.Vantage]++
 		r.stage.closed(c.ID, &st.info, cc, &r.rec, st.txs)
 		return
 	}
 	r.engine.ConnClosed(cc)
-	r.rec = st.record(c)
+	st.record(c, &r.rec)
 	rc := &r.rec
 	r.releaseHTTP(st)
 	r.vant[rc.Vantage]++

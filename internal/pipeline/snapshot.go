@@ -93,7 +93,8 @@ func (r *run) snapshot(cs capture.Stats) *report.Report {
 		// add to it: hand it a copy.
 		saved := st.anomalies
 		st.anomalies = maps.Clone(saved)
-		rc := st.record(c)
+		var rc report.Connection
+		st.record(c, &rc)
 		st.anomalies = saved
 		vant[rc.Vantage]++
 		rep.Connections = append(rep.Connections, rc)
