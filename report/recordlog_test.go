@@ -168,6 +168,21 @@ func sameOutput(t *testing.T, what string, write func(io.Writer, *Report) error,
 	}
 }
 
+// addRecord adds connection i of r, with its transactions, to l.
+func addRecord(t *testing.T, l *RecordLog, r *Report, i int) {
+	t.Helper()
+	c := r.Connections[i]
+	var txs []Transaction
+	for _, tx := range r.Transactions {
+		if tx.Connection == c.ID {
+			txs = append(txs, tx)
+		}
+	}
+	if err := l.Add(&c, txs); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestRecordLogSpillBlocks: records larger than a spill block, records
 // across block boundaries, records added in a random order, more chunks
 // than cache slots, and records added after the log was read, read back as
@@ -203,16 +218,7 @@ func TestRecordLogSpillBlocks(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				c := r.Connections[i]
-				var txs []Transaction
-				for _, tx := range r.Transactions {
-					if tx.Connection == c.ID {
-						txs = append(txs, tx)
-					}
-				}
-				if err := log.Add(&c, txs); err != nil {
-					t.Fatal(err)
-				}
+				addRecord(t, log, r, i)
 			}
 			mem := *r
 			for _, x := range []*Report{&mem, &cp} {
@@ -298,16 +304,7 @@ func TestRecordLogWriteFailure(t *testing.T) {
 			l.file.Close()
 			l.file = ro
 		}
-		c := mem.Connections[i]
-		var txs []Transaction
-		for _, tx := range mem.Transactions {
-			if tx.Connection == c.ID {
-				txs = append(txs, tx)
-			}
-		}
-		if err := l.Add(&c, txs); err != nil {
-			t.Fatal(err)
-		}
+		addRecord(t, l, mem, i)
 	}
 	if l.Spilled() == nil || l.fileLen == 0 {
 		t.Fatalf("spill error %v, %d bytes spilled", l.Spilled(), l.fileLen)
