@@ -256,6 +256,11 @@ func (l *RecordLog) encodeRecord(c *Connection, txs []Transaction) error {
 		// The whole budget at once: growing by doubling would overshoot it.
 		l.mem = make([]byte, 0, l.limit+64<<10)
 	}
+	if len(l.idx) == cap(l.idx) {
+		// Double: append's growth of large slices (a quarter at a time)
+		// copies and clears the index many more times.
+		l.idx = slices.Grow(l.idx, max(len(l.idx), 1024))
+	}
 	l.idx = append(l.idx, logEntry{id: c.ID, n: uint32(len(hdr) + len(data)), off: l.fileLen + int64(len(l.mem))})
 	l.mem = append(l.mem, hdr...)
 	l.mem = append(l.mem, data...)
