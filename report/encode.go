@@ -22,8 +22,20 @@ type jsonAppender interface {
 // indentSpaces holds the two spaces per level appendNewline writes.
 const indentSpaces = "                                                                "
 
+// listLines[d] is the start of a line at depth d of a list element of the
+// report's top level (line prefix listPrefix): the common case, one append.
+var listLines = func() (t [12]string) {
+	for d := range t {
+		t[d] = "\n" + listPrefix + indentSpaces[:2*d]
+	}
+	return t
+}()
+
 // appendNewline starts a new line with prefix p at depth d.
 func appendNewline(b []byte, p string, d int) []byte {
+	if p == listPrefix && d < len(listLines) {
+		return append(b, listLines[d]...)
+	}
 	b = append(b, '\n')
 	b = append(b, p...)
 	for d > 0 {
