@@ -79,10 +79,10 @@ type RecordLog struct {
 	decompressed int
 
 	// el encodes on the encoding goroutine while it runs, on the
-	// caller's after sync; scr, data and list are scratch space.
-	el              elemEncoder
-	scr, data, list []byte
-	removeOnClose   string
+	// caller's after sync; scr and list are scratch space.
+	el            elemEncoder
+	scr, list     []byte
+	removeOnClose string
 
 	connFindings map[uint32][]int
 	txFindings   map[txKey][]int
@@ -226,44 +226,52 @@ func (l *RecordLog) encodeLoop(jobs <-chan []logJob, free chan<- []logJob, done 
 // objects, each as the streaming JSON writer writes a list element:
 // indented for a list in the report's top level, terminal-safe.
 func (l *RecordLog) encodeRecord(c *Connection, txs []Transaction) error {
-	hdr := l.scr[:0]
-	data := l.data[:0]
+	if l.mem == nil && l.limit > 0 {
+		// The whole budget at once: growing by doubling would overshoot it.
+		l.mem = make([]byte, 0, l.limit+64<<10)
+	}
+	// The objects are encoded straight into l.mem, after room for the
+	// largest header; the header then goes just before them. The few
+	// bytes of room it does not use stay unused, rather than the record
+	// being copied.
+	start := len(l.mem)
+	room := (2 + 2*len(txs)) * binary.MaxVarintLen64
+	l.mem = slices.Grow(l.mem, room)[:start+room]
+	body := len(l.mem)
 	f := c.Findings
 	if f == nil {
 		c.Findings = emptyInts
 	}
 	var err error
-	data, err = l.appendObject(data, c)
+	l.mem, err = l.appendObject(l.mem, c)
 	c.Findings = f
 	if err != nil {
+		l.mem = l.mem[:start]
 		return err
 	}
-	hdr = binary.AppendUvarint(hdr, uint64(len(data)))
+	hdr := binary.AppendUvarint(l.scr[:0], uint64(len(l.mem)-body))
 	hdr = binary.AppendUvarint(hdr, uint64(len(txs)))
 	for i := range txs {
-		n := len(data)
-		if data, err = l.appendObject(data, &txs[i]); err != nil {
+		n := len(l.mem)
+		if l.mem, err = l.appendObject(l.mem, &txs[i]); err != nil {
+			l.mem = l.mem[:start]
 			return err
 		}
 		hdr = binary.AppendUvarint(hdr, uint64(txs[i].Index))
-		hdr = binary.AppendUvarint(hdr, uint64(len(data)-n))
+		hdr = binary.AppendUvarint(hdr, uint64(len(l.mem)-n))
 	}
-	l.scr, l.data = hdr, data
+	l.scr = hdr
+	at := body - len(hdr)
+	copy(l.mem[at:body], hdr)
 	if k := len(l.idx); k > 0 && l.idx[k-1].id > c.ID {
 		l.sorted = false
-	}
-	if l.mem == nil && l.limit > 0 {
-		// The whole budget at once: growing by doubling would overshoot it.
-		l.mem = make([]byte, 0, l.limit+64<<10)
 	}
 	if len(l.idx) == cap(l.idx) {
 		// Double: append's growth of large slices (a quarter at a time)
 		// copies and clears the index many more times.
 		l.idx = slices.Grow(l.idx, max(len(l.idx), 1024))
 	}
-	l.idx = append(l.idx, logEntry{id: c.ID, n: uint32(len(hdr) + len(data)), off: l.fileLen + int64(len(l.mem))})
-	l.mem = append(l.mem, hdr...)
-	l.mem = append(l.mem, data...)
+	l.idx = append(l.idx, logEntry{id: c.ID, n: uint32(len(l.mem) - at), off: l.fileLen + int64(at)})
 	if l.limit > 0 && len(l.mem) >= l.limit && l.spillErr == nil {
 		l.spill()
 	}
