@@ -1,6 +1,9 @@
 package pipeline
 
 import (
+	"fmt"
+	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"connscope/analysis"
@@ -27,6 +30,10 @@ type analysisStage struct {
 	jobs chan *eventBatch
 	free chan *eventBatch
 	done chan struct{}
+	// failed holds a panic of the stage goroutine, raised again on the
+	// pipeline's goroutine at the next hand-over (as if the analysers had
+	// run there).
+	failed atomic.Pointer[stagePanic]
 
 	// The stage goroutine's.
 	infos analysis.ConnMap[*analysis.ConnInfo]
@@ -155,6 +162,7 @@ func (s *analysisStage) send() {
 		return
 	}
 	s.jobs <- s.cur
+	s.check()
 	select {
 	case b := <-s.free:
 		s.cur = b
@@ -170,10 +178,35 @@ func (s *analysisStage) stop() {
 	s.send()
 	close(s.jobs)
 	<-s.done
+	s.check()
+}
+
+// stagePanic is a panic of the stage goroutine with its stack.
+type stagePanic struct {
+	value any
+	stack []byte
+}
+
+func (p *stagePanic) String() string {
+	return fmt.Sprintf("%v\n\nanalysers' goroutine:\n%s", p.value, p.stack)
+}
+
+// check raises on the caller's goroutine a panic of the stage goroutine.
+func (s *analysisStage) check() {
+	if p := s.failed.Load(); p != nil {
+		panic(p.String())
+	}
 }
 
 func (s *analysisStage) loop() {
 	defer close(s.done)
+	defer func() {
+		if v := recover(); v != nil {
+			s.failed.Store(&stagePanic{value: v, stack: debug.Stack()})
+			for range s.jobs { // let the pipeline's goroutine hand over and see it
+			}
+		}
+	}()
 	e := s.r.engine
 	for b := range s.jobs {
 		var no, nh, ns, nx, nc int

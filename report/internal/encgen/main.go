@@ -109,10 +109,11 @@ func (g *gen) structType(t reflect.Type) error {
 		if f.Anonymous {
 			return fmt.Errorf("%v.%s: embedded fields are not supported", t, f.Name)
 		}
-		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" && opts == "" {
+		tag := f.Tag.Get("json")
+		if tag == "-" {
 			continue
 		}
+		name, opts, _ := strings.Cut(tag, ",")
 		if name == "" {
 			name = f.Name
 		}
