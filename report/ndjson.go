@@ -264,16 +264,16 @@ func (s *NDJSONStream) endFromLog(n *Report) error {
 			}
 			return s.err
 		}
-		var err error
-		if obj, err = l.connJSON(obj, id, conn); err != nil {
+		out, err := l.connJSON(&obj, id, conn)
+		if err != nil {
 			return err
 		}
-		putStored(RecordConnection, obj)
+		putStored(RecordConnection, out)
 		for i := range parts {
-			if obj, err = l.txJSON(obj, id, &parts[i]); err != nil {
+			if out, err = l.txJSON(&obj, id, &parts[i]); err != nil {
 				return err
 			}
-			putStored(RecordTransaction, obj)
+			putStored(RecordTransaction, out)
 		}
 		for k := range fs {
 			s.put(findingRecord{RecordFinding, &fs[k]})

@@ -597,15 +597,16 @@ func (l *RecordLog) each(fn func(id uint32, conn []byte, txs []txPart) error) er
 const findingsSuffix = "\"findings\": []\n" + listPrefix + "}"
 
 // connJSON returns the final form of connection id (as the streaming
-// writer writes it) with its links and patches applied; dst is reused.
-func (l *RecordLog) connJSON(dst []byte, id uint32, conn []byte) ([]byte, error) {
+// writer writes it) with its links and patches applied: conn itself when
+// they change nothing, else bytes built in *scratch (reused).
+func (l *RecordLog) connJSON(scratch *[]byte, id uint32, conn []byte) ([]byte, error) {
 	fs := l.connFindings[id]
 	if len(l.patches[id]) == 0 {
 		if len(fs) == 0 {
-			return append(dst[:0], conn...), nil
+			return conn, nil
 		}
 		if bytes.HasSuffix(conn, []byte(findingsSuffix)) {
-			dst = append(dst[:0], conn[:len(conn)-len(findingsSuffix)]...)
+			dst := append((*scratch)[:0], conn[:len(conn)-len(findingsSuffix)]...)
 			dst = append(dst, `"findings": `...)
 			list := strconv.AppendInt(append(l.list[:0], '['), int64(fs[0]), 10)
 			for _, f := range fs[1:] {
@@ -613,14 +614,17 @@ func (l *RecordLog) connJSON(dst []byte, id uint32, conn []byte) ([]byte, error)
 			}
 			l.list = append(list, ']')
 			dst = appendIndented(dst, l.list, listPrefix+"  ")
-			return append(dst, "\n"+listPrefix+"}"...), nil
+			*scratch = append(dst, "\n"+listPrefix+"}"...)
+			return *scratch, nil
 		}
 	}
 	c, err := l.decodeConn(id, conn)
 	if err != nil {
 		return nil, err
 	}
-	return l.appendObject(dst[:0], c)
+	out, err := l.appendObject((*scratch)[:0], c)
+	*scratch = out
+	return out, err
 }
 
 // decodeConn decodes a connection object and applies its links and
@@ -641,17 +645,20 @@ func (l *RecordLog) decodeConn(id uint32, conn []byte) (*Connection, error) {
 	return c, nil
 }
 
-// txJSON returns the final form of a transaction of connection id; dst is
-// reused.
-func (l *RecordLog) txJSON(dst []byte, id uint32, tx *txPart) ([]byte, error) {
+// txJSON returns the final form of a transaction of connection id:
+// tx.data itself when it has no links, else bytes built in *scratch
+// (reused).
+func (l *RecordLog) txJSON(scratch *[]byte, id uint32, tx *txPart) ([]byte, error) {
 	if len(l.txFindings[txKey{id, tx.index}]) == 0 {
-		return append(dst[:0], tx.data...), nil
+		return tx.data, nil
 	}
 	t, err := l.decodeTx(id, tx)
 	if err != nil {
 		return nil, err
 	}
-	return l.appendObject(dst[:0], t)
+	out, err := l.appendObject((*scratch)[:0], t)
+	*scratch = out
+	return out, err
 }
 
 func (l *RecordLog) decodeTx(id uint32, tx *txPart) (*Transaction, error) {
@@ -843,18 +850,19 @@ func (l *RecordLog) writeList(bw *bufio.Writer, txs bool) error {
 		return err
 	}
 	return l.each(func(id uint32, conn []byte, parts []txPart) error {
-		var err error
 		if !txs {
-			if obj, err = l.connJSON(obj, id, conn); err != nil {
+			out, err := l.connJSON(&obj, id, conn)
+			if err != nil {
 				return err
 			}
-			return put(obj)
+			return put(out)
 		}
 		for i := range parts {
-			if obj, err = l.txJSON(obj, id, &parts[i]); err != nil {
+			out, err := l.txJSON(&obj, id, &parts[i])
+			if err != nil {
 				return err
 			}
-			if err := put(obj); err != nil {
+			if err := put(out); err != nil {
 				return err
 			}
 		}
