@@ -12,11 +12,13 @@
 # (wrk duration of bench_short, default 60; bench_short_tenth runs a tenth
 # of it, bench_keepalive a quarter).
 #
-# For every file it prints, per tool, the best wall time of its runs (and the
-# spread, a measure of the noise of a shared machine), user+system CPU
-# seconds, packets/s and MB/s on the best run, and the largest peak RSS
-# (/usr/bin/time -v "Maximum resident set size"); then connscope's ratios to
-# the others. Tools:
+# For every file the tools take turns, round after round (RUNS rounds;
+# tshark and tcptrace in the first EXT_RUNS), so that a drift of the
+# machine's speed falls on all of them alike. It prints, per tool, the best
+# wall time of its runs (and the spread, a measure of the noise of a shared
+# machine), user+system CPU seconds, packets/s and MB/s on the best run, and
+# the largest peak RSS (/usr/bin/time -v "Maximum resident set size"); then
+# connscope's ratios to the others. Tools:
 #   floor      benchtool floor: pcapgo reader + DecodingLayerParser + flow map
 #   connscope  connscope analyze --format json FILE >/dev/null (all detectors)
 #   tshark     tshark -n -q -z conv,tcp -z http,tree
@@ -64,25 +66,26 @@ if [ $# -eq 0 ]; then
 	done
 fi
 
-# measure LABEL N CMD...: run CMD N times; print "LABEL best_wall worst_wall cpu_of_best max_rss_kb".
-measure() {
-	label=$1 n=$2
-	shift 2
-	i=0
-	: >"$bin/m"
-	while [ $i -lt "$n" ]; do
-		/usr/bin/time -v -o "$bin/t" "$@" >/dev/null 2>"$bin/err" || {
-			echo "bench.sh: $label failed:" >&2
-			tail -3 "$bin/err" >&2
-			return 1
-		}
-		awk -F': ' '
-			/Elapsed \(wall clock\)/ { n = split($2, a, ":"); w = 0; for (k = 1; k <= n; k++) w = w * 60 + a[k] }
-			/User time/ { u = $2 } /System time/ { s = $2 } /Maximum resident/ { r = $2 }
-			END { printf "%.3f %.3f %d\n", w, u + s, r }' "$bin/t" >>"$bin/m"
-		i=$((i + 1))
-	done
-	sort -n "$bin/m" | awk -v l="$label" '
+# run1 LABEL CMD...: run CMD once; append "wall cpu max_rss_kb" to $bin/m.LABEL.
+run1() {
+	label=$1
+	shift
+	/usr/bin/time -v -o "$bin/t" "$@" >/dev/null 2>"$bin/err" || {
+		echo "bench.sh: $label failed:" >&2
+		tail -3 "$bin/err" >&2
+		return 1
+	}
+	awk -F': ' '
+		/Elapsed \(wall clock\)/ { n = split($2, a, ":"); w = 0; for (k = 1; k <= n; k++) w = w * 60 + a[k] }
+		/User time/ { u = $2 } /System time/ { s = $2 } /Maximum resident/ { r = $2 }
+		END { printf "%.3f %.3f %d\n", w, u + s, r }' "$bin/t" >>"$bin/m.$label"
+}
+
+# summary LABEL: print "LABEL best_wall worst_wall cpu_of_best max_rss_kb"
+# from the runs of LABEL.
+summary() {
+	[ -s "$bin/m.$1" ] || return 0
+	sort -n "$bin/m.$1" | awk -v l="$1" '
 		NR == 1 { best = $1; cpu = $2 } { worst = $1; if ($3 > rss) rss = $3 }
 		END { printf "%s %.3f %.3f %.3f %d\n", l, best, worst, cpu, rss }'
 }
@@ -94,14 +97,29 @@ for f in "$@"; do
 	echo "== $(basename "$f"): $pk packets, $(awk -v s="$size" 'BEGIN { printf "%.1f", s / 1e6 }') MB"
 	res="$bin/res"
 	: >"$res"
-	measure floor "$runs" "$bin/benchtool" floor "$f" >>"$res"
-	measure connscope "$runs" "$bin/connscope" analyze --format json "$f" >>"$res"
-	if command -v tshark >/dev/null 2>&1; then
-		measure tshark "$ext_runs" tshark -n -q -r "$f" -z conv,tcp -z http,tree >>"$res" || true
-	fi
-	if command -v tcptrace >/dev/null 2>&1; then
-		measure tcptrace "$ext_runs" tcptrace -n -q "$f" >>"$res" || true
-	fi
+	rm -f "$bin"/m.*
+	# The tools take turns, round after round, so that the machine's speed
+	# drifting during the run (a shared virtual machine) falls on all of
+	# them alike.
+	have_tshark=0 have_tcptrace=0
+	command -v tshark >/dev/null 2>&1 && have_tshark=1
+	command -v tcptrace >/dev/null 2>&1 && have_tcptrace=1
+	rounds=$((runs > ext_runs ? runs : ext_runs))
+	round=1
+	while [ $round -le $rounds ]; do
+		if [ $round -le "$runs" ]; then
+			run1 floor "$bin/benchtool" floor "$f" || exit 1
+			run1 connscope "$bin/connscope" analyze --format json "$f" || exit 1
+		fi
+		if [ $round -le "$ext_runs" ]; then
+			[ $have_tshark -eq 1 ] && { run1 tshark tshark -n -q -r "$f" -z conv,tcp -z http,tree || have_tshark=0; }
+			[ $have_tcptrace -eq 1 ] && { run1 tcptrace tcptrace -n -q "$f" || have_tcptrace=0; }
+		fi
+		round=$((round + 1))
+	done
+	for t in floor connscope tshark tcptrace; do
+		summary $t >>"$res"
+	done
 	awk -v pk="$pk" -v size="$size" '
 		{ tool[NR] = $1; best[$1] = $2; worst[$1] = $3; cpu[$1] = $4; rss[$1] = $5 }
 		END {
