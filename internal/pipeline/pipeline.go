@@ -399,22 +399,25 @@ func (r *run) ConnClosed(c *reassembly.Conn) {
 		cc.Packets[d], cc.Payload[d] = ds.Packets, ds.PayloadBytes
 		cc.Retrans[d], cc.GapBytes[d] = ds.Retransmissions, ds.GapBytes
 	}
+	// The record does not depend on what the analysers do with the close:
+	// it is built first, and they see both (on their goroutine, offline).
+	st.record(c, &r.rec)
+	r.releaseHTTP(st)
+	r.vant[r.rec.Vantage]++
 	if r.stage != nil {
-		// The record does not depend on what the analysers do with the
-		// close: it is built here, and they see both on their goroutine.
-		st.record(c, &r.rec)
-		r.releaseHTTP(st)
-		r.vant[r.rec.Vantage]++
 		r.stage.closed(c.ID, &st.info, cc, &r.rec, st.txs)
 		return
 	}
+	r.concluded(cc, &r.rec, st.txs)
+}
+
+// concluded hands a closed connection to the analysers (ConnClosed, then
+// ReportConn to fill their parts of rc) and the finished record on
+// (finished). It runs where the analysers run.
+func (r *run) concluded(cc *analysis.ConnClosed, rc *report.Connection, txs []report.Transaction) {
 	r.engine.ConnClosed(cc)
-	st.record(c, &r.rec)
-	rc := &r.rec
-	r.releaseHTTP(st)
-	r.vant[rc.Vantage]++
-	r.engine.ReportConn(c.ID, rc)
-	r.finished(rc, st.txs)
+	r.engine.ReportConn(cc.Conn.ID, rc)
+	r.finished(rc, txs)
 }
 
 // finished takes a finished connection record (TCP as it leaves the

@@ -244,9 +244,7 @@ func (s *analysisStage) loop() {
 				info.ServerHalf, info.ClientHalf = c.server, c.client
 				s.cc = c.cc
 				s.cc.Conn = info
-				e.ConnClosed(&s.cc)
-				e.ReportConn(c.id, &c.rc)
-				s.r.finished(&c.rc, c.txs)
+				s.r.concluded(&s.cc, &c.rc, c.txs)
 			}
 		}
 		b.reset()
