@@ -46,7 +46,6 @@ type RecordLog struct {
 	dir      string
 	mem      []byte
 	file     *os.File
-	fileLen  int64
 	idx      []logEntry
 	sorted   bool
 	n, nTx   int
@@ -61,13 +60,12 @@ type RecordLog struct {
 	free  chan []logJob
 	done  chan struct{}
 
-	// The spill file: its blocks (fileEnd bytes in the file, fileLen of
-	// the log decompressed), written by chunks spills; memStart is the
-	// index of the first entry of a record still in memory (-1: each has
-	// sorted the index since). cache holds decompressed blocks; the rest
-	// is scratch space.
+	// The spill file: its blocks (spilledLen bytes of the log, fileSize
+	// bytes in the file), written by chunks spills; memStart is the index
+	// of the first entry of a record still in memory (-1: each has sorted
+	// the index since). cache holds decompressed blocks; the rest is
+	// scratch space.
 	blocks     []spillBlock
-	fileEnd    int64
 	chunks     uint32
 	memStart   int
 	cache      [blockCacheSize]cachedBlock
@@ -271,7 +269,7 @@ func (l *RecordLog) encodeRecord(c *Connection, txs []Transaction) error {
 		// copies and clears the index many more times.
 		l.idx = slices.Grow(l.idx, max(len(l.idx), 1024))
 	}
-	l.idx = append(l.idx, logEntry{id: c.ID, n: uint32(len(l.mem) - at), off: l.fileLen + int64(at)})
+	l.idx = append(l.idx, logEntry{id: c.ID, n: uint32(len(l.mem) - at), off: l.spilledLen() + int64(at)})
 	if l.limit > 0 && len(l.mem) >= l.limit && l.spillErr == nil {
 		l.spill()
 	}
@@ -309,6 +307,7 @@ func (l *RecordLog) spill() {
 	}
 	// The entries of the records in memory: the end of the index, unless
 	// each sorted it since (records added after the log was read).
+	spilled := l.spilledLen()
 	ents := l.memEnts[:0]
 	if l.memStart >= 0 {
 		for k := l.memStart; k < len(l.idx); k++ {
@@ -316,19 +315,19 @@ func (l *RecordLog) spill() {
 		}
 	} else {
 		for k := range l.idx {
-			if l.idx[k].off >= l.fileLen {
+			if l.idx[k].off >= spilled {
 				ents = append(ents, k)
 			}
 		}
 	}
 	slices.SortFunc(ents, func(a, b int) int { return cmpUint32(l.idx[a].id, l.idx[b].id) })
-	sp := spillState{blocks: l.blocks, buf: l.cbuf[:0], blk: l.blk[:0], fend: l.fileEnd, off: l.fileLen, chunk: l.chunks}
+	sp := spillState{blocks: l.blocks, buf: l.cbuf[:0], blk: l.blk[:0], fend: l.fileSize(), off: spilled, chunk: l.chunks}
 	offs := l.memOffs[:0]
-	pos := l.fileLen
+	pos := spilled
 	var err error
 	for _, k := range ents {
 		e := &l.idx[k]
-		start := e.off - l.fileLen
+		start := e.off - spilled
 		offs = append(offs, pos)
 		pos += int64(e.n)
 		for rec := l.mem[start : start+int64(e.n)]; len(rec) > 0 && err == nil; {
@@ -349,7 +348,7 @@ func (l *RecordLog) spill() {
 	l.memEnts, l.memOffs, l.cbuf, l.blk = ents, offs, sp.buf[:0], sp.blk[:0]
 	if err != nil {
 		// Keep the records in memory; the file's blocks stay as they were
-		// (l.blocks, l.fileEnd).
+		// (l.blocks).
 		l.spillErr = err
 		return
 	}
@@ -357,11 +356,26 @@ func (l *RecordLog) spill() {
 		l.idx[k].off = offs[j]
 	}
 	l.blocks = sp.blocks
-	l.fileEnd = sp.fend
-	l.fileLen = pos
 	l.chunks++
 	l.mem = l.mem[:0]
 	l.memStart = len(l.idx)
+}
+
+// spilledLen is how many bytes of the log are in the spill file (the log
+// offset where the records in memory start).
+func (l *RecordLog) spilledLen() int64 {
+	if n := len(l.blocks); n > 0 {
+		return l.blocks[n-1].off + int64(l.blocks[n-1].n)
+	}
+	return 0
+}
+
+// fileSize is how many bytes the spill file's blocks take.
+func (l *RecordLog) fileSize() int64 {
+	if n := len(l.blocks); n > 0 {
+		return l.blocks[n-1].foff + int64(l.blocks[n-1].flen)
+	}
+	return 0
 }
 
 // spillState is a spill in progress: the blocks so far, the compressed
@@ -495,8 +509,8 @@ type cachedBlock struct {
 
 // readEntry returns the record of e, valid until the next call.
 func (l *RecordLog) readEntry(e *logEntry) ([]byte, error) {
-	if e.off >= l.fileLen {
-		start := e.off - l.fileLen
+	if spilled := l.spilledLen(); e.off >= spilled {
+		start := e.off - spilled
 		return l.mem[start : start+int64(e.n)], nil
 	}
 	end := e.off + int64(e.n)

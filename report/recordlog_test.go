@@ -101,7 +101,7 @@ func TestRecordLogWritesLikeMemory(t *testing.T) {
 				if err := def.Deferred.Spilled(); err != nil {
 					t.Fatal(err)
 				}
-				if limit == 1 && n > 0 && def.Deferred.fileLen == 0 {
+				if limit == 1 && n > 0 && def.Deferred.spilledLen() == 0 {
 					t.Fatal("nothing was spilled")
 				}
 				sameOutput(t, "JSON", WriteJSON, mem, def)
@@ -235,7 +235,7 @@ func TestRecordLogSpillBlocks(t *testing.T) {
 				if i < len(log.blocks) && log.blocks[i].off != e.off || i == len(log.blocks) {
 					i--
 				}
-				if e.off < log.fileLen && e.off+int64(e.n) > log.blocks[i].off+int64(log.blocks[i].n) {
+				if e.off < log.spilledLen() && e.off+int64(e.n) > log.blocks[i].off+int64(log.blocks[i].n) {
 					crossing++
 				}
 			}
@@ -258,8 +258,8 @@ func TestRecordLogCompressed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.fileLen < 256<<10 || st.Size() != l.fileEnd || l.fileEnd*4 > l.fileLen {
-		t.Fatalf("spill file: %d bytes (%d counted) for %d bytes of records", st.Size(), l.fileEnd, l.fileLen)
+	if l.spilledLen() < 256<<10 || st.Size() != l.fileSize() || l.fileSize()*4 > l.spilledLen() {
+		t.Fatalf("spill file: %d bytes (%d counted) for %d bytes of records", st.Size(), l.fileSize(), l.spilledLen())
 	}
 }
 
@@ -306,8 +306,8 @@ func TestRecordLogWriteFailure(t *testing.T) {
 		}
 		addRecord(t, l, mem, i)
 	}
-	if l.Spilled() == nil || l.fileLen == 0 {
-		t.Fatalf("spill error %v, %d bytes spilled", l.Spilled(), l.fileLen)
+	if l.Spilled() == nil || l.spilledLen() == 0 {
+		t.Fatalf("spill error %v, %d bytes spilled", l.Spilled(), l.spilledLen())
 	}
 	for _, r := range []*Report{mem, &cp} {
 		r.LinkFindings()
@@ -320,9 +320,9 @@ func TestRecordLogWriteFailure(t *testing.T) {
 // writing the report fail with an error, not a panic.
 func TestRecordLogDamagedSpill(t *testing.T) {
 	for _, damage := range []func(l *RecordLog){
-		func(l *RecordLog) { l.file.WriteAt(bytes.Repeat([]byte{0xff}, int(l.fileEnd)), 0) },
+		func(l *RecordLog) { l.file.WriteAt(bytes.Repeat([]byte{0xff}, int(l.fileSize())), 0) },
 		func(l *RecordLog) { l.file.WriteAt([]byte{0x01}, 0) }, // a block's length
-		func(l *RecordLog) { l.file.Truncate(l.fileEnd / 2) },
+		func(l *RecordLog) { l.file.Truncate(l.fileSize() / 2) },
 	} {
 		def := deferredCopy(t, recordLogCase(300), 4096)
 		if err := def.Deferred.Spilled(); err != nil {
