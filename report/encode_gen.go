@@ -57,11 +57,7 @@ func (v *Connection) appendJSON(b []byte, p string, d int) []byte {
 	if v.HTTP != nil {
 		b = appendKey(b, p, d+1, n, "\"http\": ")
 		n++
-		if v.HTTP == nil {
-			b = append(b, "null"...)
-		} else {
-			b = v.HTTP.appendJSON(b, p, d+1)
-		}
+		b = v.HTTP.appendJSON(b, p, d+1)
 	}
 	b = appendKey(b, p, d+1, n, "\"tcp\": ")
 	n++
@@ -69,70 +65,42 @@ func (v *Connection) appendJSON(b []byte, p string, d int) []byte {
 	if v.TLS != nil {
 		b = appendKey(b, p, d+1, n, "\"tls\": ")
 		n++
-		if v.TLS == nil {
-			b = append(b, "null"...)
-		} else {
-			b = v.TLS.appendJSON(b, p, d+1)
-		}
+		b = v.TLS.appendJSON(b, p, d+1)
 	}
 	if v.WebSocket != nil {
 		b = appendKey(b, p, d+1, n, "\"websocket\": ")
 		n++
-		if v.WebSocket == nil {
-			b = append(b, "null"...)
-		} else {
-			b = v.WebSocket.appendJSON(b, p, d+1)
-		}
+		b = v.WebSocket.appendJSON(b, p, d+1)
 	}
 	if v.H2 != nil {
 		b = appendKey(b, p, d+1, n, "\"h2\": ")
 		n++
-		if v.H2 == nil {
-			b = append(b, "null"...)
-		} else {
-			b = v.H2.appendJSON(b, p, d+1)
-		}
+		b = v.H2.appendJSON(b, p, d+1)
 	}
 	if v.QUIC != nil {
 		b = appendKey(b, p, d+1, n, "\"quic\": ")
 		n++
-		if v.QUIC == nil {
-			b = append(b, "null"...)
-		} else {
-			b = v.QUIC.appendJSON(b, p, d+1)
-		}
+		b = v.QUIC.appendJSON(b, p, d+1)
 	}
 	if v.DNS != nil {
 		b = appendKey(b, p, d+1, n, "\"dns\": ")
 		n++
-		if v.DNS == nil {
-			b = append(b, "null"...)
-		} else {
-			b = v.DNS.appendJSON(b, p, d+1)
-		}
+		b = v.DNS.appendJSON(b, p, d+1)
 	}
 	if v.Series != nil {
 		b = appendKey(b, p, d+1, n, "\"series\": ")
 		n++
-		if v.Series == nil {
-			b = append(b, "null"...)
-		} else {
-			b = v.Series.appendJSON(b, p, d+1)
-		}
+		b = v.Series.appendJSON(b, p, d+1)
 	}
 	if len(v.Anomalies) != 0 {
 		b = appendKey(b, p, d+1, n, "\"anomalies\": ")
 		n++
-		if v.Anomalies == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, '{')
-			for i1, k1 := range sortedKeys(v.Anomalies) {
-				b = appendMapKey(b, p, d+1+1, i1, string(k1))
-				b = strconv.AppendInt(b, int64(v.Anomalies[k1]), 10)
-			}
-			b = closeJSON(b, p, d+1, len(v.Anomalies), '}')
+		b = append(b, '{')
+		for i1, k1 := range sortedKeys(v.Anomalies) {
+			b = appendMapKey(b, p, d+1+1, i1, string(k1))
+			b = strconv.AppendInt(b, int64(v.Anomalies[k1]), 10)
 		}
+		b = closeJSON(b, p, d+1, len(v.Anomalies), '}')
 	}
 	b = appendKey(b, p, d+1, n, "\"findings\": ")
 	n++
@@ -232,30 +200,22 @@ func (v *Transaction) appendJSON(b []byte, p string, d int) []byte {
 	if len(v.Anomalies) != 0 {
 		b = appendKey(b, p, d+1, n, "\"anomalies\": ")
 		n++
-		if v.Anomalies == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, '[')
-			for i3 := range v.Anomalies {
-				b = appendElem(b, p, d+1+1, i3)
-				b = appendJSONString(b, string(v.Anomalies[i3]))
-			}
-			b = closeJSON(b, p, d+1, len(v.Anomalies), ']')
+		b = append(b, '[')
+		for i3 := range v.Anomalies {
+			b = appendElem(b, p, d+1+1, i3)
+			b = appendJSONString(b, string(v.Anomalies[i3]))
 		}
+		b = closeJSON(b, p, d+1, len(v.Anomalies), ']')
 	}
 	if len(v.Findings) != 0 {
 		b = appendKey(b, p, d+1, n, "\"findings\": ")
 		n++
-		if v.Findings == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, '[')
-			for i4 := range v.Findings {
-				b = appendElem(b, p, d+1+1, i4)
-				b = strconv.AppendInt(b, int64(v.Findings[i4]), 10)
-			}
-			b = closeJSON(b, p, d+1, len(v.Findings), ']')
+		b = append(b, '[')
+		for i4 := range v.Findings {
+			b = appendElem(b, p, d+1+1, i4)
+			b = strconv.AppendInt(b, int64(v.Findings[i4]), 10)
 		}
+		b = closeJSON(b, p, d+1, len(v.Findings), ']')
 	}
 	return closeJSON(b, p, d, n, '}')
 }
@@ -303,20 +263,12 @@ func (v *Handshake) appendJSON(b []byte, p string, d int) []byte {
 	if v.Client != nil {
 		b = appendKey(b, p, d+1, n, "\"client_options\": ")
 		n++
-		if v.Client == nil {
-			b = append(b, "null"...)
-		} else {
-			b = v.Client.appendJSON(b, p, d+1)
-		}
+		b = v.Client.appendJSON(b, p, d+1)
 	}
 	if v.Server != nil {
 		b = appendKey(b, p, d+1, n, "\"server_options\": ")
 		n++
-		if v.Server == nil {
-			b = append(b, "null"...)
-		} else {
-			b = v.Server.appendJSON(b, p, d+1)
-		}
+		b = v.Server.appendJSON(b, p, d+1)
 	}
 	if v.MSS != 0 {
 		b = appendKey(b, p, d+1, n, "\"mss\": ")
@@ -471,11 +423,7 @@ func (v *ConnTCP) appendJSON(b []byte, p string, d int) []byte {
 	if v.RTTUS != nil {
 		b = appendKey(b, p, d+1, n, "\"rtt_us\": ")
 		n++
-		if v.RTTUS == nil {
-			b = append(b, "null"...)
-		} else {
-			b = v.RTTUS.appendJSON(b, p, d+1)
-		}
+		b = v.RTTUS.appendJSON(b, p, d+1)
 	}
 	return closeJSON(b, p, d, n, '}')
 }
@@ -493,16 +441,12 @@ func (v *ConnTLS) appendJSON(b []byte, p string, d int) []byte {
 	if len(v.ALPN) != 0 {
 		b = appendKey(b, p, d+1, n, "\"alpn\": ")
 		n++
-		if v.ALPN == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, '[')
-			for i5 := range v.ALPN {
-				b = appendElem(b, p, d+1+1, i5)
-				b = appendJSONString(b, string(v.ALPN[i5]))
-			}
-			b = closeJSON(b, p, d+1, len(v.ALPN), ']')
+		b = append(b, '[')
+		for i5 := range v.ALPN {
+			b = appendElem(b, p, d+1+1, i5)
+			b = appendJSONString(b, string(v.ALPN[i5]))
 		}
+		b = closeJSON(b, p, d+1, len(v.ALPN), ']')
 	}
 	if v.ALPNSelected != "" {
 		b = appendKey(b, p, d+1, n, "\"alpn_selected\": ")
@@ -622,11 +566,7 @@ func (v *ConnH2) appendJSON(b []byte, p string, d int) []byte {
 	if v.GoAwayCode != nil {
 		b = appendKey(b, p, d+1, n, "\"goaway_code\": ")
 		n++
-		if v.GoAwayCode == nil {
-			b = append(b, "null"...)
-		} else {
-			b = strconv.AppendUint(b, uint64((*v.GoAwayCode)), 10)
-		}
+		b = strconv.AppendUint(b, uint64((*v.GoAwayCode)), 10)
 	}
 	if v.HPACKPoisoned {
 		b = appendKey(b, p, d+1, n, "\"hpack_poisoned\": ")
@@ -645,16 +585,12 @@ func (v *ConnH2) appendJSON(b []byte, p string, d int) []byte {
 	if len(v.Exchanges) != 0 {
 		b = appendKey(b, p, d+1, n, "\"exchanges\": ")
 		n++
-		if v.Exchanges == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, '[')
-			for i6 := range v.Exchanges {
-				b = appendElem(b, p, d+1+1, i6)
-				b = (&v.Exchanges[i6]).appendJSON(b, p, d+1+1)
-			}
-			b = closeJSON(b, p, d+1, len(v.Exchanges), ']')
+		b = append(b, '[')
+		for i6 := range v.Exchanges {
+			b = appendElem(b, p, d+1+1, i6)
+			b = (&v.Exchanges[i6]).appendJSON(b, p, d+1+1)
 		}
+		b = closeJSON(b, p, d+1, len(v.Exchanges), ']')
 	}
 	if v.ExchangesDropped != 0 {
 		b = appendKey(b, p, d+1, n, "\"exchanges_dropped\": ")
@@ -664,16 +600,12 @@ func (v *ConnH2) appendJSON(b []byte, p string, d int) []byte {
 	if len(v.HOLEvents) != 0 {
 		b = appendKey(b, p, d+1, n, "\"hol_events\": ")
 		n++
-		if v.HOLEvents == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, '[')
-			for i7 := range v.HOLEvents {
-				b = appendElem(b, p, d+1+1, i7)
-				b = (&v.HOLEvents[i7]).appendJSON(b, p, d+1+1)
-			}
-			b = closeJSON(b, p, d+1, len(v.HOLEvents), ']')
+		b = append(b, '[')
+		for i7 := range v.HOLEvents {
+			b = appendElem(b, p, d+1+1, i7)
+			b = (&v.HOLEvents[i7]).appendJSON(b, p, d+1+1)
 		}
+		b = closeJSON(b, p, d+1, len(v.HOLEvents), ']')
 	}
 	return closeJSON(b, p, d, n, '}')
 }
@@ -694,16 +626,12 @@ func (v *ConnQUIC) appendJSON(b []byte, p string, d int) []byte {
 	if len(v.ALPN) != 0 {
 		b = appendKey(b, p, d+1, n, "\"alpn\": ")
 		n++
-		if v.ALPN == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, '[')
-			for i8 := range v.ALPN {
-				b = appendElem(b, p, d+1+1, i8)
-				b = appendJSONString(b, string(v.ALPN[i8]))
-			}
-			b = closeJSON(b, p, d+1, len(v.ALPN), ']')
+		b = append(b, '[')
+		for i8 := range v.ALPN {
+			b = appendElem(b, p, d+1+1, i8)
+			b = appendJSONString(b, string(v.ALPN[i8]))
 		}
+		b = closeJSON(b, p, d+1, len(v.ALPN), ']')
 	}
 	if v.DCID != "" {
 		b = appendKey(b, p, d+1, n, "\"dcid\": ")
@@ -819,11 +747,7 @@ func (v *Timings) appendJSON(b []byte, p string, d int) []byte {
 	if v.Connect != nil {
 		b = appendKey(b, p, d+1, n, "\"connect\": ")
 		n++
-		if v.Connect == nil {
-			b = append(b, "null"...)
-		} else {
-			b = strconv.AppendInt(b, int64((*v.Connect)), 10)
-		}
+		b = strconv.AppendInt(b, int64((*v.Connect)), 10)
 	}
 	b = appendKey(b, p, d+1, n, "\"send\": ")
 	n++
@@ -982,11 +906,7 @@ func (v *H2Exchange) appendJSON(b []byte, p string, d int) []byte {
 	if v.ResetCode != nil {
 		b = appendKey(b, p, d+1, n, "\"reset_code\": ")
 		n++
-		if v.ResetCode == nil {
-			b = append(b, "null"...)
-		} else {
-			b = strconv.AppendUint(b, uint64((*v.ResetCode)), 10)
-		}
+		b = strconv.AppendUint(b, uint64((*v.ResetCode)), 10)
 	}
 	if v.ResetBy != "" {
 		b = appendKey(b, p, d+1, n, "\"reset_by\": ")

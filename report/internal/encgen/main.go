@@ -137,7 +137,7 @@ func (g *gen) structType(t reflect.Type) error {
 		}
 		g.p("b = appendKey(b, p, d+1, n, %q)", appendJSONStringConst(name))
 		g.p("n++")
-		if err := g.value(x, f.Type, "d+1"); err != nil {
+		if err := g.value(x, f.Type, "d+1", omitEmpty); err != nil {
 			return fmt.Errorf("%v.%s: %w", t, f.Name, err)
 		}
 		if omitEmpty {
@@ -170,8 +170,10 @@ func nonEmpty(x string, t reflect.Type) (string, error) {
 	return "", fmt.Errorf("omitempty on %v is not supported", t)
 }
 
-// value writes the code that appends x, of type t, at depth d.
-func (g *gen) value(x string, t reflect.Type, d string) error {
+// value writes the code that appends x, of type t, at depth d; nonNil
+// when x is known not to be nil there (a pointer, list or map that
+// omitempty kept).
+func (g *gen) value(x string, t reflect.Type, d string, nonNil bool) error {
 	if t.Kind() != reflect.Pointer && hasMarshaler(t) {
 		return fmt.Errorf("%v has its own JSON or text marshaler", t)
 	}
@@ -193,56 +195,68 @@ func (g *gen) value(x string, t reflect.Type, d string) error {
 		if hasMarshaler(t.Elem()) || hasMarshaler(t) {
 			return fmt.Errorf("%v has its own JSON or text marshaler", t)
 		}
-		g.p("if %s == nil {", x)
-		g.p("b = append(b, \"null\"...)")
-		g.p("} else {")
+		g.openNonNil(x, nonNil)
 		if t.Elem().Kind() == reflect.Struct {
 			g.queue(t.Elem())
 			g.p("b = %s.appendJSON(b, p, %s)", x, d)
-		} else if err := g.value("(*"+x+")", t.Elem(), d); err != nil {
+		} else if err := g.value("(*"+x+")", t.Elem(), d, false); err != nil {
 			return err
 		}
-		g.p("}")
+		g.closeNonNil(nonNil)
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return fmt.Errorf("byte slices (base64) are not supported")
 		}
 		g.tmp++
 		i := fmt.Sprintf("i%d", g.tmp)
-		g.p("if %s == nil {", x)
-		g.p("b = append(b, \"null\"...)")
-		g.p("} else {")
+		g.openNonNil(x, nonNil)
 		g.p("b = append(b, '[')")
 		g.p("for %s := range %s {", i, x)
 		g.p("b = appendElem(b, p, %s+1, %s)", d, i)
-		if err := g.value(x+"["+i+"]", t.Elem(), d+"+1"); err != nil {
+		if err := g.value(x+"["+i+"]", t.Elem(), d+"+1", false); err != nil {
 			return err
 		}
 		g.p("}")
 		g.p("b = closeJSON(b, p, %s, len(%s), ']')", d, x)
-		g.p("}")
+		g.closeNonNil(nonNil)
 	case reflect.Map:
 		if t.Key().Kind() != reflect.String || hasMarshaler(t.Key()) {
 			return fmt.Errorf("map keys other than strings are not supported")
 		}
 		g.tmp++
 		i, k := fmt.Sprintf("i%d", g.tmp), fmt.Sprintf("k%d", g.tmp)
-		g.p("if %s == nil {", x)
-		g.p("b = append(b, \"null\"...)")
-		g.p("} else {")
+		g.openNonNil(x, nonNil)
 		g.p("b = append(b, '{')")
 		g.p("for %s, %s := range sortedKeys(%s) {", i, k, x)
 		g.p("b = appendMapKey(b, p, %s+1, %s, string(%s))", d, i, k)
-		if err := g.value(x+"["+k+"]", t.Elem(), d+"+1"); err != nil {
+		if err := g.value(x+"["+k+"]", t.Elem(), d+"+1", false); err != nil {
 			return err
 		}
 		g.p("}")
 		g.p("b = closeJSON(b, p, %s, len(%s), '}')", d, x)
-		g.p("}")
+		g.closeNonNil(nonNil)
 	default:
 		return fmt.Errorf("kind %v is not supported", t.Kind())
 	}
 	return nil
+}
+
+// openNonNil writes the test that writes null for a nil x (unless x is
+// known not to be nil) and opens the branch for the others; closeNonNil
+// closes it.
+func (g *gen) openNonNil(x string, nonNil bool) {
+	if nonNil {
+		return
+	}
+	g.p("if %s == nil {", x)
+	g.p("b = append(b, \"null\"...)")
+	g.p("} else {")
+}
+
+func (g *gen) closeNonNil(nonNil bool) {
+	if !nonNil {
+		g.p("}")
+	}
 }
 
 var (
