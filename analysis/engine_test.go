@@ -11,13 +11,12 @@ import (
 
 // countState is a SeqState that counts the segments fed to it.
 type countState struct {
-	id     int
-	segs   int
-	resets int
+	id   int
+	segs int
 }
 
 func (c *countState) Feed(*Segment) { c.segs++ }
-func (c *countState) Reset()        { c.segs = 0; c.resets++ }
+func (c *countState) Reset()        { c.segs = 0 }
 
 // seqProbe records what it sees of the shared state.
 type seqProbe struct {
