@@ -28,6 +28,16 @@ type Config struct {
 	// it before it is reported. Negative means no linger: the connection is
 	// reported at the next packet or Advance call.
 	CloseLinger time.Duration
+	// QuietLinger shortens the linger of a connection closed by FIN both
+	// ways once both FINs are acknowledged: it is reported after this long
+	// (packet time) from then, and for the rest of its CloseLinger only its
+	// tuple is kept, so that a late packet is counted (AnomalyAfterClose)
+	// instead of starting a connection of its own. Late packets of such
+	// connections come within milliseconds (crossed ACKs, duplicates); a
+	// FIN retransmitted because the last ACK was lost past the capture
+	// point comes after the sender's RTO (200 ms on Linux). Negative
+	// keeps every closed connection for its whole CloseLinger.
+	QuietLinger time.Duration
 	// ClassifyPayload, when set, looks at the first payload bytes of a
 	// connection whose SYN was not seen and says who sent them: +1 a client
 	// (request line, TLS ClientHello...), -1 a server (status line...), 0
@@ -41,7 +51,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults: 1,000,000 connections, 256 KiB
 // out-of-order per direction, 256 MiB in total, 5 minutes idle, 5 seconds of
-// linger after close.
+// linger after close, 1 second of it once both FINs are acknowledged.
 func DefaultConfig() Config {
 	return Config{
 		MaxConns:        1 << 20,
@@ -49,6 +59,7 @@ func DefaultConfig() Config {
 		MaxBufferTotal:  256 << 20,
 		IdleTimeout:     5 * time.Minute,
 		CloseLinger:     5 * time.Second,
+		QuietLinger:     time.Second,
 	}
 }
 
@@ -351,4 +362,8 @@ const (
 	AnomalyBadFlags = "tcp_bad_flags"
 	// AnomalyDataAfterFIN: payload beyond a direction's FIN was ignored.
 	AnomalyDataAfterFIN = "tcp_data_after_fin"
+	// AnomalyAfterClose: a packet (not a SYN) of a connection already
+	// reported after its quiet linger (Config.QuietLinger) arrived within
+	// its close linger and was counted here only.
+	AnomalyAfterClose = "tcp_packet_after_close"
 )

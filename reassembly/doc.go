@@ -29,7 +29,9 @@
 // Limits: Config.MaxConns connections (the least recently active one is
 // evicted), Config.MaxBufferPerDir bytes (and 1024 segments) of out-of-order
 // data per direction, Config.MaxBufferTotal bytes over all connections,
-// Config.IdleTimeout and Config.CloseLinger in packet time. Bad or hostile
-// input is counted as an anomaly, never a panic or an error. The same
-// packets always give the same calls in the same order.
+// Config.IdleTimeout, Config.CloseLinger and Config.QuietLinger in packet
+// time, and as many remembered tuples of retired connections as
+// Config.MaxConns. Bad or hostile input is counted as an anomaly, never a
+// panic or an error. The same packets always give the same calls in the
+// same order.
 package reassembly

@@ -60,6 +60,9 @@ func checkInvariants(t *testing.T, cfg Config, pkts []*capture.Packet) {
 		if st := tr.Stats(); st.Buffered > cfg.withDefaults().MaxBufferTotal {
 			t.Fatalf("buffered %d over the cap", st.Buffered)
 		}
+		if n := len(tr.tombQ) - tr.tombHead; n > cfg.withDefaults().MaxConns || len(tr.tombs) > n {
+			t.Fatalf("%d tombs queued, %d remembered, cap %d", n, len(tr.tombs), cfg.withDefaults().MaxConns)
+		}
 	}
 	tr.Flush()
 	st := tr.Stats()

@@ -122,7 +122,7 @@ func TestCloseLinger(t *testing.T) {
 		{at: 10, from: 'c', flags: "FA", seq: 1001, ack: 5001},
 		{at: 11, from: 's', flags: "FA", seq: 5001, ack: 1002},  // closed here
 		{at: 500, from: 's', flags: "FA", seq: 5001, ack: 1002}, // retransmitted FIN
-		{at: 501, from: 'c', flags: "A", seq: 1002, ack: 5002},  // final ACK
+		{at: 501, from: 'c', flags: "A", seq: 1002, ack: 5001},  // ACK below the FIN
 		{at: 3000, from: 'c', flags: "S", seq: 1, cli: clientN(9)},
 	})
 	for i, s := range rows[:len(rows)-1] {
@@ -141,6 +141,78 @@ func TestCloseLinger(t *testing.T) {
 	}
 	if c.Close.Kind != CloseFIN || c.Close.At != tms(11) || c.Close.TimeWaitHolder != SideClient {
 		t.Errorf("close %+v", c.Close)
+	}
+}
+
+// TestQuietClose: a connection closed by FIN both ways is reported a quiet
+// linger after both FINs were acknowledged (packets until then still count);
+// for the rest of its close linger its tuple only counts late packets, a SYN
+// opens a new incarnation, and after the linger a packet of the tuple starts
+// a connection of its own again. A negative QuietLinger keeps the whole
+// close linger.
+func TestQuietClose(t *testing.T) {
+	other := clientN(9)
+	rows := cat(handshake(1000, 5000), []seg{
+		{at: 10, from: 'c', flags: "FA", seq: 1001, ack: 5001},
+		{at: 11, from: 's', flags: "FA", seq: 5001, ack: 1002},
+		{at: 12, from: 'c', flags: "A", seq: 1002, ack: 5002}, // both FINs acknowledged
+		{at: 13, from: 'c', flags: "S", seq: 7000, cli: other},
+		{at: 14, from: 's', flags: "SA", seq: 9000, ack: 7001, cli: other},
+		{at: 15, from: 'c', flags: "A", seq: 7001, ack: 9001, cli: other},
+		{at: 20, from: 'c', flags: "FA", seq: 7001, ack: 9001, cli: other},
+		{at: 21, from: 's', flags: "FA", seq: 9001, ack: 7002, cli: other},
+		{at: 22, from: 'c', flags: "A", seq: 7002, ack: 9002, cli: other},
+		{at: 50, from: 'c', flags: "A", seq: 1002, ack: 5002},               // duplicate within the quiet linger: counted on it
+		{at: 500, from: 's', flags: "FA", seq: 5001, ack: 1002},             // both reported first; late
+		{at: 501, from: 'c', flags: "A", seq: 1002, ack: 5002},              // late
+		{at: 1000, from: 'c', flags: "S", seq: 1},                           // new incarnation of the first tuple
+		{at: 2500, from: 'c', flags: "A", seq: 7002, ack: 9002, cli: other}, // past the linger: a connection
+	})
+	for _, quiet := range []time.Duration{100 * time.Millisecond, -1} {
+		r := newRec()
+		tr := New(Config{CloseLinger: 2 * time.Second, QuietLinger: quiet}, r)
+		for i, s := range rows {
+			tr.Packet(mk(i, s))
+			if quiet > 0 && rows[i].at == 50 && len(r.order) != 0 {
+				t.Fatalf("reported within the quiet linger: %v", r.order)
+			}
+			if quiet > 0 && rows[i].at == 500 && !slices.Equal(r.order, []flow.ConnID{1, 2}) {
+				t.Fatalf("after the quiet linger: closed %v, want [1 2]", r.order)
+			}
+		}
+		st := tr.Stats()
+		c := r.conn(t, 1).closed
+		if quiet > 0 {
+			if got := st.Anomalies[AnomalyAfterClose]; got != 2 {
+				t.Errorf("%s = %d, want 2", AnomalyAfterClose, got)
+			}
+			if st.Conns != 4 || st.Active != 2 {
+				t.Errorf("conns %d active %d, want 4 and 2", st.Conns, st.Active)
+			}
+			if c.Dir[0].Packets != 5 || c.Dir[1].Packets != 2 || c.End != tms(50) {
+				t.Errorf("first connection: %+v end %v", c.Dir, c.End.Sub(baseTime))
+			}
+			tr.Flush()
+			if !slices.Equal(r.order, []flow.ConnID{1, 2, 3, 4}) {
+				t.Fatalf("closed %v, want [1 2 3 4]", r.order)
+			}
+			if h := r.conn(t, 3).opened; h.Client != cliEP || h.Roles != RoleFromSYN {
+				t.Errorf("incarnation: client %s roles %s", h.Client, h.Roles)
+			}
+			if k := r.conn(t, 4).opened.Key; k.Lo != *other && k.Hi != *other {
+				t.Errorf("connection after the linger: %+v", k)
+			}
+		} else {
+			if got := st.Anomalies[AnomalyAfterClose]; got != 0 || st.Conns != 4 {
+				t.Errorf("no quiet linger: %s = %d, conns %d", AnomalyAfterClose, got, st.Conns)
+			}
+			if c.Dir[0].Packets != 6 || c.Dir[1].Packets != 3 || c.End != tms(501) {
+				t.Errorf("no quiet linger: first connection %+v end %v", c.Dir, c.End.Sub(baseTime))
+			}
+		}
+		if c.Close.Kind != CloseFIN || c.Close.At != tms(11) || c.Close.TimeWaitHolder != SideClient {
+			t.Errorf("close %+v", c.Close)
+		}
 	}
 }
 

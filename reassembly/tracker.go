@@ -23,6 +23,7 @@ const (
 	listNone uint8 = iota
 	listActive
 	listClosed
+	listQuiet
 )
 
 // anomaly indexes the tracker's anomaly counters.
@@ -36,6 +37,7 @@ const (
 	anTimeBackwards
 	anBadFlags
 	anDataAfterFIN
+	anAfterClose
 	numAnomalies
 )
 
@@ -47,6 +49,7 @@ var anomalyNames = [numAnomalies]string{
 	anTimeBackwards:  AnomalyTimeBackwards,
 	anBadFlags:       AnomalyBadFlags,
 	anDataAfterFIN:   AnomalyDataAfterFIN,
+	anAfterClose:     AnomalyAfterClose,
 }
 
 // oooSeg is one buffered out-of-order segment.
@@ -101,10 +104,12 @@ type trackerState struct {
 	synAckAck    uint32
 	firstFin     Side
 	firstCloser  Side
-	lastSeen     flow.Time // tracker clock at the last packet
-	closedAt     flow.Time // tracker clock when it closed
-	bufBytes     int       // out-of-order bytes over both directions
-	heapIdx      int       // index+1 in the buffer heap, 0 when absent
+	// lastSeen is the tracker clock at the last packet while the
+	// connection is open, and when it went quiet in the quiet list.
+	lastSeen flow.Time
+	closedAt flow.Time // tracker clock when it closed
+	bufBytes int       // out-of-order bytes over both directions
+	heapIdx  int       // index+1 in the buffer heap, 0 when absent
 }
 
 // dirOf returns the role direction of a packet whose source is the key's Lo
@@ -135,6 +140,13 @@ func otherSide(s Side) Side {
 		return SideClient
 	}
 	return s
+}
+
+// tomb is the tuple of a connection reported before its linger ended, and
+// when the linger ends.
+type tomb struct {
+	key   flow.Key
+	until flow.Time
 }
 
 // connList is an intrusive doubly-linked list of connections.
@@ -228,6 +240,9 @@ func (c Config) withDefaults() Config {
 	if c.CloseLinger == 0 {
 		c.CloseLinger = def.CloseLinger
 	}
+	if c.QuietLinger == 0 {
+		c.QuietLinger = def.QuietLinger
+	}
 	return c
 }
 
@@ -240,10 +255,19 @@ type Tracker struct {
 	table  map[flow.Key]*Conn
 	active connList // open connections, least recently active first
 	closed connList // closed connections lingering, oldest first
+	quiet  connList // closed connections with both FINs acknowledged, oldest first
 	free   []*Conn
-	bufs   connHeap
+
+	// tombs remembers, until the end of their linger, the tuples of
+	// connections reported after the quiet linger; tombQ holds them in the
+	// order they were reported.
+	tombs    map[flow.Key]flow.Time
+	tombQ    []tomb
+	tombHead int
+	bufs     connHeap
 
 	idle, linger flow.Time // -1: idle timeout disabled
+	quietFor     flow.Time // 0: no quiet linger
 
 	now     flow.Time // largest packet (or Advance) time seen
 	started bool
@@ -273,6 +297,7 @@ func New(cfg Config, sink Sink) *Tracker {
 		cfg:    cfg,
 		sink:   sink,
 		table:  make(map[flow.Key]*Conn),
+		tombs:  make(map[flow.Key]flow.Time),
 		idle:   flow.Time(cfg.IdleTimeout),
 		linger: flow.Time(cfg.CloseLinger),
 	}
@@ -281,6 +306,9 @@ func New(cfg Config, sink Sink) *Tracker {
 	}
 	if cfg.CloseLinger < 0 {
 		t.linger = 0
+	}
+	if cfg.QuietLinger > 0 {
+		t.quietFor = flow.Time(cfg.QuietLinger)
 	}
 	return t
 }
@@ -361,10 +389,81 @@ func (t *Tracker) Packet(p *capture.Packet) {
 		c = nil
 	}
 	if c == nil {
+		if len(t.tombs) > 0 && t.inTomb(key, p) {
+			return
+		}
 		c = t.newConn(key, srcIsLo, p)
 		t.lastKey, t.lastConn = key, c
 	}
 	t.process(c, srcIsLo, p)
+	if c.t.list == listClosed && c.t.finBoth && t.quietFor > 0 &&
+		t.now+t.quietFor < c.t.closedAt+t.linger && finsAcked(c) {
+		t.closed.remove(c)
+		t.quiet.push(c)
+		c.t.list, c.t.lastSeen = listQuiet, t.now
+	}
+}
+
+// finsAcked reports whether both directions' FINs were acknowledged: the
+// connection closed by FIN both ways and nothing more is due on it.
+func finsAcked(c *Conn) bool {
+	for d := range c.t.h {
+		h, peer := &c.t.h[d], &c.t.h[d^1]
+		if !h.finSeen || !peer.ackSeen || seqLT(peer.lastAck, h.finSeq+1) {
+			return false
+		}
+	}
+	return true
+}
+
+// retire reports a connection of the quiet list (see Config.QuietLinger)
+// and keeps its tuple until the end of its linger, so that a late packet is
+// counted instead of starting a connection of its own.
+func (t *Tracker) retire(c *Conn) {
+	key, until := c.Key, c.t.closedAt+t.linger
+	t.finalize(c, CloseOpen)
+	if until <= t.now {
+		return
+	}
+	for len(t.tombQ)-t.tombHead >= t.cfg.MaxConns {
+		t.popTomb()
+	}
+	t.tombs[key] = until
+	t.tombQ = append(t.tombQ, tomb{key: key, until: until})
+}
+
+// inTomb reports whether p belongs to a retired connection's tuple within
+// its linger, and counts it. A SYN (without ACK) starts a new incarnation
+// instead.
+func (t *Tracker) inTomb(key flow.Key, p *capture.Packet) bool {
+	until, ok := t.tombs[key]
+	if !ok {
+		return false
+	}
+	if until <= t.now || p.Flags&(capture.FlagSYN|capture.FlagACK) == capture.FlagSYN {
+		delete(t.tombs, key)
+		return false
+	}
+	t.anomaly(anAfterClose)
+	return true
+}
+
+// popTomb forgets the oldest tomb (its entry in tombs only when a later
+// retirement of the same tuple has not replaced it).
+func (t *Tracker) popTomb() {
+	tb := t.tombQ[t.tombHead]
+	t.tombQ[t.tombHead] = tomb{}
+	t.tombHead++
+	if until, ok := t.tombs[tb.key]; ok && until == tb.until {
+		delete(t.tombs, tb.key)
+	}
+	if t.tombHead == len(t.tombQ) {
+		t.tombQ, t.tombHead = t.tombQ[:0], 0
+	} else if t.tombHead >= 4096 && t.tombHead*2 >= len(t.tombQ) {
+		n := copy(t.tombQ, t.tombQ[t.tombHead:])
+		clear(t.tombQ[n:])
+		t.tombQ, t.tombHead = t.tombQ[:n], 0
+	}
 }
 
 // newKey is flow.NewKey for TCP, comparing the addresses eight bytes at a
@@ -496,6 +595,10 @@ func (t *Tracker) newConn(key flow.Key, srcIsLo bool, p *capture.Packet) *Conn {
 // reported early if there is one, else the least recently active open one is
 // evicted.
 func (t *Tracker) evict() {
+	if c := t.quiet.head; c != nil {
+		t.retire(c)
+		return
+	}
 	if c := t.closed.head; c != nil {
 		t.finalize(c, CloseOpen)
 		return
@@ -509,26 +612,40 @@ func (t *Tracker) evict() {
 // expire reports the connections whose idle timeout or linger expired, in
 // expiry order (ties: lowest ConnID).
 func (t *Tracker) expire() {
+	for t.tombHead < len(t.tombQ) && t.tombQ[t.tombHead].until <= t.now {
+		t.popTomb()
+	}
 	for {
-		a, z := t.active.head, t.closed.head
-		aok := a != nil && t.idle >= 0 && t.now-a.t.lastSeen >= t.idle
-		zok := z != nil && t.now-z.t.closedAt >= t.linger
+		// The earliest expiry among the three lists' heads (each list is in
+		// expiry order), ties to the lowest ConnID.
+		var next *Conn
+		var at flow.Time
+		if a := t.active.head; a != nil && t.idle >= 0 && a.t.lastSeen+t.idle <= t.now {
+			next, at = a, a.t.lastSeen+t.idle
+		}
+		if z := t.closed.head; z != nil && z.t.closedAt+t.linger <= t.now && expiresFirst(z, z.t.closedAt+t.linger, next, at) {
+			next, at = z, z.t.closedAt+t.linger
+		}
+		if q := t.quiet.head; q != nil && q.t.lastSeen+t.quietFor <= t.now && expiresFirst(q, q.t.lastSeen+t.quietFor, next, at) {
+			next = q
+		}
 		switch {
-		case aok && zok:
-			ea, ez := a.t.lastSeen+t.idle, z.t.closedAt+t.linger
-			if ea < ez || (ea == ez && a.ID < z.ID) {
-				t.finalize(a, CloseIdle)
-			} else {
-				t.finalize(z, CloseOpen)
-			}
-		case aok:
-			t.finalize(a, CloseIdle)
-		case zok:
-			t.finalize(z, CloseOpen)
-		default:
+		case next == nil:
 			return
+		case next.t.list == listActive:
+			t.finalize(next, CloseIdle)
+		case next.t.list == listQuiet:
+			t.retire(next)
+		default:
+			t.finalize(next, CloseOpen)
 		}
 	}
+}
+
+// expiresFirst reports whether c, expiring at e, goes before next (nil: no
+// candidate yet), expiring at at.
+func expiresFirst(c *Conn, e flow.Time, next *Conn, at flow.Time) bool {
+	return next == nil || e < at || e == at && c.ID < next.ID
 }
 
 // open calls ConnOpened (roles are final from here on) and reports the
@@ -590,6 +707,8 @@ func (t *Tracker) finalize(c *Conn, reason CloseKind) {
 		t.active.remove(c)
 	case listClosed:
 		t.closed.remove(c)
+	case listQuiet:
+		t.quiet.remove(c)
 	}
 	c.t.list = listNone
 	delete(t.table, c.Key)

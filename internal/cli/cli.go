@@ -106,6 +106,7 @@ type analyzeOptions struct {
 	maxConns    int
 	idle        time.Duration
 	linger      time.Duration
+	quiet       time.Duration
 	timeWait    time.Duration
 	portRange   string
 	maxParallel int
@@ -126,6 +127,7 @@ func (o *analyzeOptions) register(cmd *cobra.Command) {
 	f.IntVar(&o.maxConns, "max-conns", 1<<20, "most TCP connections tracked at once; the least recently active is evicted past it")
 	f.DurationVar(&o.idle, "idle-timeout", 5*time.Minute, "close a connection after this long without packets (capture time)")
 	f.DurationVar(&o.linger, "close-linger", 5*time.Second, "keep a closed connection this long (capture time) so late packets still count; shorter saves memory on captures of many short connections")
+	f.DurationVar(&o.quiet, "quiet-linger", time.Second, "report a connection closed by FIN both ways this long after both FINs were acknowledged, keeping only its tuple for the rest of --close-linger (0: keep it whole)")
 	f.DurationVar(&o.timeWait, "time-wait", 60*time.Second, "TIME_WAIT duration assumed for the hosts (Linux 60s, Windows 120s)")
 	f.StringVar(&o.portRange, "port-range", "32768-60999", "ephemeral port range assumed for clients, `LO-HI`")
 	f.IntVar(&o.maxParallel, "max-parallel", 6, "connections to one server above which parallelism is flagged")
@@ -168,6 +170,10 @@ func (o *analyzeOptions) config() (pipeline.Config, error) {
 	cfg.Tracker.CloseLinger = o.linger
 	if o.linger <= 0 {
 		cfg.Tracker.CloseLinger = -1
+	}
+	cfg.Tracker.QuietLinger = o.quiet
+	if o.quiet <= 0 {
+		cfg.Tracker.QuietLinger = -1
 	}
 	cfg.Analysis.TimeWait = o.timeWait
 	var lo, hi int

@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"connscope/report"
+
+	"github.com/spf13/cobra"
 )
 
 func run(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -230,5 +233,31 @@ func TestCloseLinger(t *testing.T) {
 	}
 	if none <= def {
 		t.Errorf("%d connections without a linger, want more than %d (late ACKs)", none, def)
+	}
+}
+
+// TestQuietLingerFlag: --quiet-linger reaches the tracker, 0 meaning none.
+func TestQuietLingerFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want time.Duration
+	}{
+		{nil, time.Second},
+		{[]string{"--quiet-linger", "250ms"}, 250 * time.Millisecond},
+		{[]string{"--quiet-linger", "0"}, -1},
+	} {
+		o := &analyzeOptions{}
+		cmd := &cobra.Command{Use: "x"}
+		o.register(cmd)
+		if err := cmd.Flags().Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := o.config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Tracker.QuietLinger != c.want {
+			t.Errorf("%v: QuietLinger %v, want %v", c.args, cfg.Tracker.QuietLinger, c.want)
+		}
 	}
 }

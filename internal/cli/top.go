@@ -35,7 +35,7 @@ type topOptions struct {
 // report written when top exits.
 var topAnalysisFlags = []string{
 	"format", "output", "max-rows",
-	"max-conns", "idle-timeout", "close-linger", "time-wait", "port-range", "max-parallel", "set",
+	"max-conns", "idle-timeout", "close-linger", "quiet-linger", "time-wait", "port-range", "max-parallel", "set",
 	"max-buffer-per-conn", "max-buffer", "max-header-bytes", "max-peers", "max-memory",
 	"filter", "bpf-file",
 }
