@@ -29,7 +29,7 @@ type key struct {
 
 type peer struct {
 	key                  key
-	starts, ends         analysis.History[flow.Time]
+	spans                analysis.History // start, end - start of each closed connection
 	ports                map[uint16]struct{}
 	handshakes, requests int
 	twClient, twServer   int
@@ -89,8 +89,7 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 	if end < c.Conn.Start {
 		end = c.Conn.Start
 	}
-	p.starts.Append(c.Conn.Start)
-	p.ends.Append(end)
+	p.spans.Append(int64(c.Conn.Start), int64(end-c.Conn.Start))
 	if end > p.last {
 		p.last = end
 	}
@@ -133,10 +132,14 @@ func (a *Analyzer) Finish(rep *report.Report, _ analysis.Emitter) {
 	})
 	for _, k := range keys {
 		p := a.peers[k]
-		if p.starts.Len() == 0 {
+		if p.spans.Len() == 0 {
 			continue
 		}
-		starts, ends := p.starts.Slice(), p.ends.Slice()
+		starts, ends := make([]flow.Time, 0, p.spans.Len()), make([]flow.Time, 0, p.spans.Len())
+		p.spans.Each(func(row []int64) {
+			starts = append(starts, flow.Time(row[0]))
+			ends = append(ends, flow.Time(row[0]+row[1]))
+		})
 		row := report.Peer{
 			Client:         k.client.String(),
 			Server:         k.server.String(),

@@ -89,8 +89,48 @@ type rec struct {
 	clientDisabled bool
 }
 
+// Flags of a rec in its history row.
+const (
+	recSYN = 1 << iota
+	recReusable
+	recSingle
+	recClientDisabled
+	recClosed // close is set (else 0)
+)
+
+// row returns r as a history row: id, start, close - start, setup,
+// requests, flags.
+func (r *rec) row() (id, start, closeRel, setup, requests, flags int64) {
+	f := bit(r.syn, recSYN) | bit(r.reusable, recReusable) | bit(r.single, recSingle) |
+		bit(r.clientDisabled, recClientDisabled) | bit(r.close != 0, recClosed)
+	if r.close != 0 {
+		closeRel = int64(r.close - r.start)
+	}
+	return int64(r.id), int64(r.start), closeRel, int64(r.setup), int64(r.requests), f
+}
+
+func bit(on bool, b int64) int64 {
+	if on {
+		return b
+	}
+	return 0
+}
+
+// recOf is the inverse of rec.row.
+func recOf(row []int64) rec {
+	f := row[5]
+	r := rec{
+		id: flow.ConnID(row[0]), start: flow.Time(row[1]), setup: time.Duration(row[3]), requests: int(row[4]),
+		syn: f&recSYN != 0, reusable: f&recReusable != 0, single: f&recSingle != 0, clientDisabled: f&recClientDisabled != 0,
+	}
+	if f&recClosed != 0 {
+		r.close = r.start + flow.Time(row[2])
+	}
+	return r
+}
+
 type peerState struct {
-	recs analysis.History[rec]
+	recs analysis.History // rows of rec.row
 }
 
 // Analyzer is the reuse detector.
@@ -165,7 +205,7 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 			r.setup = time.Duration(s.firstReqStart - int64(ci.SYN))
 		}
 	}
-	ps.recs.Append(r)
+	ps.recs.Append(r.row())
 }
 
 // Finish implements analysis.Analyzer.
@@ -189,7 +229,8 @@ func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
 }
 
 func (a *Analyzer) judge(k h1.PeerKey, ps *peerState) (report.Finding, bool) {
-	recs := ps.recs.Slice()
+	recs := make([]rec, 0, ps.recs.Len())
+	ps.recs.Each(func(row []int64) { recs = append(recs, recOf(row)) })
 	byStart := func(a, b rec) int {
 		if c := cmp.Compare(a.start, b.start); c != 0 {
 			return c

@@ -88,3 +88,25 @@ func TestNotReused(t *testing.T) {
 		})
 	}
 }
+
+// TestRecRow: a rec comes back from its history row as it was, for every
+// flag and with and without a close time.
+func TestRecRow(t *testing.T) {
+	base := flow.Time(1_700_000_000_000_000_000)
+	for f := range 32 {
+		r := rec{
+			id: flow.ConnID(1000 + f), start: base + flow.Time(f), setup: time.Duration(f) * ms, requests: f,
+			syn: f&1 != 0, reusable: f&2 != 0, single: f&4 != 0, clientDisabled: f&8 != 0,
+		}
+		if f&16 != 0 {
+			r.close = r.start + 3*flow.Time(ms)
+		}
+		var h analysis.History
+		h.Append(r.row())
+		h.Each(func(row []int64) {
+			if got := recOf(row); got != r {
+				t.Errorf("flags %05b: %+v, want %+v", f, got, r)
+			}
+		})
+	}
+}

@@ -167,9 +167,27 @@ func (h holder) client() bool { return h == holderClient || h == holderBoth }
 
 func (h holder) server() bool { return h == holderServer || h == holderBoth }
 
+// row returns c as a history row: id, start, closeAt - start, port, and
+// holder and hasSYN in one field.
+func (c *conn) row() (id, start, closeRel, port, flags int64) {
+	flags = int64(c.holder) << 1
+	if c.hasSYN {
+		flags |= 1
+	}
+	return int64(c.id), int64(c.start), int64(c.closeAt - c.start), int64(c.port), flags
+}
+
+// connOf is the inverse of conn.row.
+func connOf(row []int64) conn {
+	return conn{
+		id: flow.ConnID(row[0]), start: flow.Time(row[1]), closeAt: flow.Time(row[1] + row[2]),
+		port: uint16(row[3]), hasSYN: row[4]&1 != 0, holder: holder(row[4] >> 1),
+	}
+}
+
 type peer struct {
 	key   key
-	conns analysis.History[conn]
+	conns analysis.History // rows of conn.row
 }
 
 // Analyzer is the TIME_WAIT and port-pressure detector.
@@ -216,7 +234,8 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 	if c.CloseKind != "fin" && holder == holderUnset {
 		holder = holderNone
 	}
-	p.conns.Append(conn{id: info.ID, port: info.Client.Port, start: start, hasSYN: info.SYN != 0, closeAt: closeAt, holder: holder})
+	cn := conn{id: info.ID, port: info.Client.Port, start: start, hasSYN: info.SYN != 0, closeAt: closeAt, holder: holder}
+	p.conns.Append(cn.row())
 }
 
 // Finish implements analysis.Analyzer.
@@ -266,7 +285,8 @@ func (a *Analyzer) severity(util float64) string {
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
 
 func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
-	cs := p.conns.Slice()
+	cs := make([]conn, 0, p.conns.Len())
+	p.conns.Each(func(row []int64) { cs = append(cs, connOf(row)) })
 	byStart := func(x, y conn) int {
 		if x.start != y.start {
 			if x.start < y.start {
