@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"time"
 
 	"connscope/analysis"
@@ -455,6 +456,13 @@ func (r *run) finish(cs capture.Stats) {
 		r.stage.stop()
 		r.stage = nil
 	}
+	// Every connection is reported: the tracker's and the detectors'
+	// per-connection state is garbage now. Collecting it before the
+	// detectors' Finish and the writers lets them allocate in its place
+	// instead of growing the heap past its peak (about 20 MB of peak RSS
+	// on a capture of 256 k connections, for a collection of a few tens
+	// of milliseconds).
+	runtime.GC()
 	// The UDP decoders' connections (QUIC) finish only now.
 	for _, u := range r.udp {
 		u.Records(func(rc *report.Connection) { r.finished(rc, nil) })
