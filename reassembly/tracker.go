@@ -591,9 +591,9 @@ func (t *Tracker) newConn(key flow.Key, srcIsLo bool, p *capture.Packet) *Conn {
 	return c
 }
 
-// evict makes room for one connection: a lingering closed connection is
-// reported early if there is one, else the least recently active open one is
-// evicted.
+// evict makes room for one connection: a closed connection is reported
+// early if there is one (a quiet one first, keeping its tuple as retire
+// does), else the least recently active open one is evicted.
 func (t *Tracker) evict() {
 	if c := t.quiet.head; c != nil {
 		t.retire(c)
