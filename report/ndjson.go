@@ -251,7 +251,7 @@ func (s *NDJSONStream) endFromLog(n *Report) error {
 		}
 	}
 	l := n.Deferred
-	err := l.each(func(id uint32, conn []byte, parts []txPart) error {
+	err := l.each(readConns|readTxs, func(id uint32, conn []byte, parts []txPart) error {
 		fs, has := findByConn[id]
 		if has {
 			seen[id] = true

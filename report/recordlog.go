@@ -24,9 +24,10 @@ const DefaultRecordLogMemory = 8 << 20
 // after it is added, exactly as the JSON writer writes it as a list
 // element (indented, terminal-safe); past a memory budget the encoded
 // records move, compressed, to an unlinked temporary file, so memory stays
-// bounded by the budget (plus up to 9 MiB of decompressed blocks and
-// scratch), 16 bytes of index per connection, 32 bytes per 32 KiB of
-// records spilled and the patches below.
+// bounded by the budget (plus, while the log is read, up to 8 MiB of
+// decompressed blocks for each of the file's two streams read), 16 bytes of
+// index per connection, 32 bytes per 32 KiB of records spilled and the
+// patches below.
 // A report whose records are in a log (Report.Deferred) is written by
 // WriteJSON and WriteNDJSON straight from the log; the other writers
 // decode it first (Materialize).
@@ -60,19 +61,21 @@ type RecordLog struct {
 	free  chan []logJob
 	done  chan struct{}
 
-	// The spill file: its blocks (spilledLen bytes of the log, fileSize
-	// bytes in the file), written by chunks spills; memStart is the index
-	// of the first entry of a record still in memory (-1: each has sorted
-	// the index since). cache holds decompressed blocks; the rest is
-	// scratch space.
-	blocks     []spillBlock
+	// The spill file holds two streams of blocks, written by chunks
+	// spills: the connections' (spilledLen bytes of the log) and the
+	// transactions' (txStarts[c] is where chunk c's begin); fileSize is
+	// the bytes they take in the file. memStart is the index of the first
+	// entry of a record still in memory (-1: each has sorted the index
+	// since). The rest is scratch space.
+	conns, txs blockStream
+	txStarts   []int64
 	chunks     uint32
 	memStart   int
-	cache      [blockCacheSize]cachedBlock
 	memEnts    []int
 	memOffs    []int64
-	cbuf, blk  []byte
-	comp, span []byte
+	memLens    []uint32
+	cbuf, comp []byte
+	hdr        []byte
 	// decompressed counts the blocks decompressed.
 	decompressed int
 
@@ -290,7 +293,9 @@ func (l *RecordLog) appendObject(dst []byte, v any) ([]byte, error) {
 }
 
 // spill moves the records in memory to the spill file as one chunk:
-// sorted by id, compressed block by block.
+// sorted by id, each record's connection going to the connections' stream
+// and its transactions to the transactions' stream, both compressed block
+// by block.
 func (l *RecordLog) spill() {
 	if l.file == nil {
 		f, err := os.CreateTemp(l.dir, "connscope-records-*")
@@ -321,84 +326,165 @@ func (l *RecordLog) spill() {
 		}
 	}
 	slices.SortFunc(ents, func(a, b int) int { return cmpUint32(l.idx[a].id, l.idx[b].id) })
-	sp := spillState{blocks: l.blocks, buf: l.cbuf[:0], blk: l.blk[:0], fend: l.fileSize(), off: spilled, chunk: l.chunks}
-	offs := l.memOffs[:0]
-	pos := spilled
+	txStart := l.txs.size()
+	sp := spillState{
+		buf: l.cbuf[:0], fend: l.fileSize(), chunk: l.chunks,
+		conn: spillStream{blocks: l.conns.blocks, blk: l.conns.blk[:0], off: spilled},
+		tx:   spillStream{blocks: l.txs.blocks, blk: l.txs.blk[:0], off: txStart},
+	}
+	offs, lens := l.memOffs[:0], l.memLens[:0]
+	var parts []txPart
 	var err error
 	for _, k := range ents {
 		e := &l.idx[k]
 		start := e.off - spilled
-		offs = append(offs, pos)
-		pos += int64(e.n)
-		for rec := l.mem[start : start+int64(e.n)]; len(rec) > 0 && err == nil; {
-			n := min(len(rec), spillBlockSize-len(sp.blk))
-			sp.blk = append(sp.blk, rec[:n]...)
-			rec = rec[n:]
-			if len(sp.blk) == spillBlockSize {
-				err = l.putBlock(&sp)
+		var conn []byte
+		conn, parts, err = parse(l.mem[start:start+int64(e.n)], parts)
+		if err != nil {
+			break
+		}
+		// The connection: a record without transactions.
+		at := sp.conn.pos()
+		hdr := binary.AppendUvarint(l.hdr[:0], uint64(len(conn)))
+		hdr = append(hdr, 0)
+		if err = l.put(&sp, &sp.conn, hdr); err == nil {
+			err = l.put(&sp, &sp.conn, conn)
+		}
+		offs = append(offs, at)
+		lens = append(lens, uint32(sp.conn.pos()-at))
+		// The transactions: their length, then a record without a
+		// connection.
+		hdr = append(hdr[:0], 0)
+		hdr = binary.AppendUvarint(hdr, uint64(len(parts)))
+		total := 0
+		for i := range parts {
+			hdr = binary.AppendUvarint(hdr, uint64(parts[i].index))
+			hdr = binary.AppendUvarint(hdr, uint64(parts[i].n))
+			total += parts[i].n
+		}
+		var pre [binary.MaxVarintLen64]byte
+		if err == nil {
+			err = l.put(&sp, &sp.tx, binary.AppendUvarint(pre[:0], uint64(len(hdr)+total)))
+		}
+		if err == nil {
+			err = l.put(&sp, &sp.tx, hdr)
+		}
+		for i := range parts {
+			if err == nil {
+				err = l.put(&sp, &sp.tx, parts[i].data)
 			}
 		}
+		l.hdr = hdr
+		if err != nil {
+			break
+		}
 	}
-	if err == nil && len(sp.blk) > 0 {
-		err = l.putBlock(&sp)
+	for _, st := range []*spillStream{&sp.conn, &sp.tx} {
+		if err == nil && len(st.blk) > 0 {
+			err = l.putBlock(&sp, st)
+		}
 	}
 	if err == nil && len(sp.buf) > 0 {
 		err = l.writeBlocks(&sp)
 	}
-	l.memEnts, l.memOffs, l.cbuf, l.blk = ents, offs, sp.buf[:0], sp.blk[:0]
+	l.memEnts, l.memOffs, l.memLens, l.cbuf = ents, offs, lens, sp.buf[:0]
+	l.conns.blk, l.txs.blk = sp.conn.blk[:0], sp.tx.blk[:0]
 	if err != nil {
-		// Keep the records in memory; the file's blocks stay as they were
-		// (l.blocks).
+		// Keep the records in memory; the file's blocks stay as they were.
 		l.spillErr = err
 		return
 	}
 	for j, k := range ents {
-		l.idx[k].off = offs[j]
+		l.idx[k].off, l.idx[k].n = offs[j], lens[j]
 	}
-	l.blocks = sp.blocks
+	l.conns.blocks, l.txs.blocks = sp.conn.blocks, sp.tx.blocks
+	l.txStarts = append(l.txStarts, txStart)
 	l.chunks++
 	l.mem = l.mem[:0]
 	l.memStart = len(l.idx)
 }
 
-// spilledLen is how many bytes of the log are in the spill file (the log
-// offset where the records in memory start).
-func (l *RecordLog) spilledLen() int64 {
-	if n := len(l.blocks); n > 0 {
-		return l.blocks[n-1].off + int64(l.blocks[n-1].n)
-	}
-	return 0
-}
+// spilledLen is how many bytes of the log are in the spill file's
+// connections' stream (the log offset where the records in memory start).
+func (l *RecordLog) spilledLen() int64 { return l.conns.size() }
 
 // fileSize is how many bytes the spill file's blocks take.
 func (l *RecordLog) fileSize() int64 {
-	if n := len(l.blocks); n > 0 {
-		return l.blocks[n-1].foff + int64(l.blocks[n-1].flen)
+	return max(l.conns.fileEnd(), l.txs.fileEnd())
+}
+
+// blockStream is one stream of compressed blocks in the spill file: its
+// blocks; while a spill writes, the block being filled (blk); while the
+// log is read, the last block decompressed per chunk (cache) and a record
+// across blocks (span).
+type blockStream struct {
+	blocks []spillBlock
+	blk    []byte
+	cache  [blockCacheSize]cachedBlock
+	span   []byte
+}
+
+// size is the stream's length once decompressed.
+func (s *blockStream) size() int64 {
+	if n := len(s.blocks); n > 0 {
+		return s.blocks[n-1].off + int64(s.blocks[n-1].n)
 	}
 	return 0
 }
 
-// spillState is a spill in progress: the blocks so far, the compressed
-// bytes not written yet (buf, to go at file offset fend), and the block
-// being filled (blk, at log offset off).
-type spillState struct {
-	blocks   []spillBlock
-	buf, blk []byte
-	fend     int64
-	off      int64
-	chunk    uint32
+// fileEnd is the end of the stream's last block in the file.
+func (s *blockStream) fileEnd() int64 {
+	if n := len(s.blocks); n > 0 {
+		return s.blocks[n-1].foff + int64(s.blocks[n-1].flen)
+	}
+	return 0
 }
 
-// putBlock compresses the block being filled, and writes the compressed
-// bytes pending when they are enough.
-func (l *RecordLog) putBlock(sp *spillState) error {
+// spillState is a spill in progress: the compressed bytes not written yet
+// (buf, to go at file offset fend) and the two streams being written.
+type spillState struct {
+	buf      []byte
+	fend     int64
+	chunk    uint32
+	conn, tx spillStream
+}
+
+// spillStream is one stream being written: its blocks so far and the block
+// being filled (blk, at stream offset off).
+type spillStream struct {
+	blocks []spillBlock
+	blk    []byte
+	off    int64
+}
+
+// pos is the stream offset of the next byte put.
+func (st *spillStream) pos() int64 { return st.off + int64(len(st.blk)) }
+
+// put appends b to stream st, compressing each block it fills.
+func (l *RecordLog) put(sp *spillState, st *spillStream, b []byte) error {
+	for len(b) > 0 {
+		n := min(len(b), spillBlockSize-len(st.blk))
+		st.blk = append(st.blk, b[:n]...)
+		b = b[n:]
+		if len(st.blk) == spillBlockSize {
+			if err := l.putBlock(sp, st); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// putBlock compresses the block being filled of st, and writes the
+// compressed bytes pending when they are enough.
+func (l *RecordLog) putBlock(sp *spillState, st *spillStream) error {
 	foff := sp.fend + int64(len(sp.buf))
-	sp.buf = slices.Grow(sp.buf, s2.MaxEncodedLen(len(sp.blk)))
-	enc := s2.Encode(sp.buf[len(sp.buf):], sp.blk)
+	sp.buf = slices.Grow(sp.buf, s2.MaxEncodedLen(len(st.blk)))
+	enc := s2.Encode(sp.buf[len(sp.buf):], st.blk)
 	sp.buf = sp.buf[:len(sp.buf)+len(enc)]
-	sp.blocks = append(sp.blocks, spillBlock{off: sp.off, foff: foff, flen: uint32(len(enc)), n: uint32(len(sp.blk)), chunk: sp.chunk})
-	sp.off += int64(len(sp.blk))
-	sp.blk = sp.blk[:0]
+	st.blocks = append(st.blocks, spillBlock{off: st.off, foff: foff, flen: uint32(len(enc)), n: uint32(len(st.blk)), chunk: sp.chunk})
+	st.off += int64(len(st.blk))
+	st.blk = st.blk[:0]
 	if len(sp.buf) >= spillWrite {
 		return l.writeBlocks(sp)
 	}
@@ -471,19 +557,25 @@ func parse(rec []byte, parts []txPart) (conn []byte, txs []txPart, err error) {
 }
 
 // The spill file: each time the records in memory pass the budget they
-// are sorted by id and moved to the file as one chunk, cut into blocks of
-// spillBlockSize bytes (records may cross block boundaries), each block
-// compressed on its own with S2 (github.com/klauspost/compress/s2).
+// are sorted by id and moved to the file as one chunk, the connections'
+// objects to one stream and their transactions' to another (a JSON report
+// lists all connections, then all transactions: each pass reads one
+// stream), each stream cut into blocks of spillBlockSize bytes (records
+// may cross block boundaries), each block compressed on its own with S2
+// (github.com/klauspost/compress/s2).
 // Encoded records are repetitive JSON and shrink about twenty times, so the
 // file holds a few percent of the JSON's bytes, and compressing and
 // decompressing them costs less than copying the JSON into the page cache
 // and back.
 //
-// Records are read in id order: a merge of the chunks, each read from its
-// start to its end. The block last decompressed is kept per chunk (in
-// blockCacheSize slots: up to that many chunks, each block is
-// decompressed once per pass over the records; past it, chunks share
-// slots and blocks may be decompressed again, memory staying bounded).
+// Records are read in id order: a merge of the chunks, each stream of a
+// chunk read from its start to its end (a chunk's transactions follow
+// the order of its connections, so each chunk keeps a cursor in the
+// transactions' stream instead of an index entry per record). The block
+// last decompressed is kept per chunk and stream (in blockCacheSize slots:
+// up to that many chunks, each block is decompressed once per pass over
+// the records; past it, chunks share slots and blocks may be decompressed
+// again, memory staying bounded).
 const (
 	spillBlockSize = 32 << 10
 	blockCacheSize = 256
@@ -493,7 +585,7 @@ const (
 
 // spillBlock is one compressed block of the spill file.
 type spillBlock struct {
-	off   int64 // the log offset of its first byte
+	off   int64 // the stream offset of its first byte
 	foff  int64 // its offset in the file
 	flen  uint32
 	n     uint32 // bytes once decompressed
@@ -507,14 +599,10 @@ type cachedBlock struct {
 	valid bool
 }
 
-// readEntry returns the record of e, valid until the next call.
-func (l *RecordLog) readEntry(e *logEntry) ([]byte, error) {
-	if spilled := l.spilledLen(); e.off >= spilled {
-		start := e.off - spilled
-		return l.mem[start : start+int64(e.n)], nil
-	}
-	end := e.off + int64(e.n)
-	i, _ := slices.BinarySearchFunc(l.blocks, e.off, func(b spillBlock, off int64) int {
+// blockAt returns the index of the block of s holding stream offset off
+// (len(s.blocks) when none does).
+func (s *blockStream) blockAt(off int64) int {
+	i, found := slices.BinarySearchFunc(s.blocks, off, func(b spillBlock, off int64) int {
 		switch {
 		case b.off+int64(b.n) <= off:
 			return -1
@@ -523,36 +611,47 @@ func (l *RecordLog) readEntry(e *logEntry) ([]byte, error) {
 		}
 		return 0
 	})
-	if i < len(l.blocks) && end <= l.blocks[i].off+int64(l.blocks[i].n) {
-		data, err := l.blockData(i)
-		if err != nil {
-			return nil, err
-		}
-		return data[e.off-l.blocks[i].off : end-l.blocks[i].off], nil
+	if !found {
+		return len(s.blocks)
 	}
-	// A record across blocks.
-	l.span = l.span[:0]
-	for off := e.off; off < end; i++ {
-		if i >= len(l.blocks) {
-			return nil, errCorrupt
-		}
-		data, err := l.blockData(i)
-		if err != nil {
-			return nil, err
-		}
-		b := &l.blocks[i]
-		hi := min(end, b.off+int64(b.n))
-		l.span = append(l.span, data[off-b.off:hi-b.off]...)
-		off = hi
-	}
-	return l.span, nil
+	return i
 }
 
-// blockData returns spill block i decompressed, valid until the next
-// call.
-func (l *RecordLog) blockData(i int) ([]byte, error) {
-	b := &l.blocks[i]
-	c := &l.cache[b.chunk%blockCacheSize]
+// readRange returns the n bytes at offset off of stream s, valid until the
+// next call for s.
+func (l *RecordLog) readRange(s *blockStream, off int64, n int) ([]byte, error) {
+	end := off + int64(n)
+	i := s.blockAt(off)
+	if i < len(s.blocks) && end <= s.blocks[i].off+int64(s.blocks[i].n) {
+		data, err := l.blockData(s, i)
+		if err != nil {
+			return nil, err
+		}
+		return data[off-s.blocks[i].off : end-s.blocks[i].off], nil
+	}
+	// A record across blocks.
+	s.span = s.span[:0]
+	for ; off < end; i++ {
+		if i >= len(s.blocks) {
+			return nil, errCorrupt
+		}
+		data, err := l.blockData(s, i)
+		if err != nil {
+			return nil, err
+		}
+		b := &s.blocks[i]
+		hi := min(end, b.off+int64(b.n))
+		s.span = append(s.span, data[off-b.off:hi-b.off]...)
+		off = hi
+	}
+	return s.span, nil
+}
+
+// blockData returns block i of stream s decompressed, valid until the next
+// call for s.
+func (l *RecordLog) blockData(s *blockStream, i int) ([]byte, error) {
+	b := &s.blocks[i]
+	c := &s.cache[b.chunk%blockCacheSize]
 	if c.valid && c.block == i {
 		return c.data, nil
 	}
@@ -573,10 +672,47 @@ func (l *RecordLog) blockData(i int) ([]byte, error) {
 	return data, nil
 }
 
+// txLen reads the length that starts the transactions of a record at
+// offset off of their stream: the value and the bytes it takes. It reads
+// past the block off is in only when the length itself crosses into the
+// next one (a block read for the length alone would be read again for the
+// record before it).
+func (l *RecordLog) txLen(off int64) (n uint64, k int, err error) {
+	size := l.txs.size()
+	i := l.txs.blockAt(off)
+	if i == len(l.txs.blocks) {
+		return 0, 0, errCorrupt
+	}
+	w := min(binary.MaxVarintLen64, l.txs.blocks[i].off+int64(l.txs.blocks[i].n)-off)
+	for {
+		pre, err := l.readRange(&l.txs, off, int(w))
+		if err != nil {
+			return 0, 0, err
+		}
+		n, k = binary.Uvarint(pre)
+		switch {
+		case k > 0 && n <= uint64(size-off-int64(k)):
+			return n, k, nil
+		case k == 0 && w < min(binary.MaxVarintLen64, size-off):
+			w = min(binary.MaxVarintLen64, size-off) // the length crosses a block boundary
+		default:
+			return 0, 0, errCorrupt
+		}
+	}
+}
+
+// What a pass over the log reads (each).
+const (
+	readConns = 1 << iota
+	readTxs
+)
+
 // each calls fn with every record in id order: the connection's object
 // and its transactions' as the log holds them (valid during the call
-// only).
-func (l *RecordLog) each(fn func(id uint32, conn []byte, txs []txPart) error) error {
+// only), of each what want says (readConns, readTxs; the other is passed
+// empty): a pass over the connections decompresses only their stream of
+// the spill file, and one over the transactions only theirs.
+func (l *RecordLog) each(want int, fn func(id uint32, conn []byte, txs []txPart) error) error {
 	l.sync()
 	if l.encErr != nil {
 		return l.encErr
@@ -586,16 +722,68 @@ func (l *RecordLog) each(fn func(id uint32, conn []byte, txs []txPart) error) er
 		l.sorted = true
 		l.memStart = -1
 	}
+	// The decompressed blocks of a stream this pass does not read are
+	// let go.
+	if want&readConns == 0 {
+		l.conns.cache = [blockCacheSize]cachedBlock{}
+	}
+	if want&readTxs == 0 {
+		l.txs.cache = [blockCacheSize]cachedBlock{}
+	}
+	// Each chunk's transactions are in the order of its connections (by
+	// id), and the merge visits a chunk's connections in that order: the
+	// next transactions of a chunk are at its cursor.
+	var cur []int64
+	if want&readTxs != 0 {
+		cur = slices.Clone(l.txStarts)
+	}
+	spilled := l.spilledLen()
 	var parts []txPart
 	for i := range l.idx {
 		e := &l.idx[i]
-		rec, err := l.readEntry(e)
-		if err != nil {
-			return err
-		}
-		conn, txs, err := parse(rec, parts)
-		if err != nil {
-			return err
+		var conn []byte
+		txs := parts[:0]
+		if e.off >= spilled {
+			start := e.off - spilled
+			c, t, err := parse(l.mem[start:start+int64(e.n)], parts)
+			if err != nil {
+				return err
+			}
+			if want&readConns != 0 {
+				conn = c
+			}
+			if want&readTxs != 0 {
+				txs = t
+			}
+		} else {
+			if want&readConns != 0 {
+				rec, err := l.readRange(&l.conns, e.off, int(e.n))
+				if err == nil {
+					conn, _, err = parse(rec, nil)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			if want&readTxs != 0 {
+				b := l.conns.blockAt(e.off)
+				if b == len(l.conns.blocks) || int(l.conns.blocks[b].chunk) >= len(cur) {
+					return errCorrupt
+				}
+				c := &cur[l.conns.blocks[b].chunk]
+				n, k, err := l.txLen(*c)
+				if err != nil {
+					return err
+				}
+				rec, err := l.readRange(&l.txs, *c+int64(k), int(n))
+				if err == nil {
+					_, txs, err = parse(rec, parts)
+				}
+				if err != nil {
+					return err
+				}
+				*c += int64(k) + int64(n)
+			}
 		}
 		parts = txs
 		if err := fn(e.id, conn, txs); err != nil {
@@ -711,7 +899,7 @@ func (l *RecordLog) patch(id uint32, fn func(*Connection)) {
 func (l *RecordLog) decodeAll() ([]Connection, []Transaction, error) {
 	conns := make([]Connection, 0, len(l.idx))
 	txs := make([]Transaction, 0, l.nTx)
-	err := l.each(func(id uint32, conn []byte, parts []txPart) error {
+	err := l.each(readConns|readTxs, func(id uint32, conn []byte, parts []txPart) error {
 		c, err := l.decodeConn(id, conn)
 		if err != nil {
 			return err
@@ -809,7 +997,7 @@ func (r *Report) EachConnection(fn func(c *Connection) error) error {
 	if r.Deferred == nil {
 		return nil
 	}
-	return r.Deferred.each(func(id uint32, conn []byte, _ []txPart) error {
+	return r.Deferred.each(readConns, func(id uint32, conn []byte, _ []txPart) error {
 		c, err := r.Deferred.decodeConn(id, conn)
 		if err != nil {
 			return err
@@ -863,7 +1051,11 @@ func (l *RecordLog) writeList(bw *bufio.Writer, txs bool) error {
 		_, err := bw.Write(o)
 		return err
 	}
-	return l.each(func(id uint32, conn []byte, parts []txPart) error {
+	want := readConns
+	if txs {
+		want = readTxs
+	}
+	return l.each(want, func(id uint32, conn []byte, parts []txPart) error {
 		if !txs {
 			out, err := l.connJSON(&obj, id, conn)
 			if err != nil {

@@ -214,7 +214,7 @@ func TestRecordLogSpillBlocks(t *testing.T) {
 				if k == n/2 {
 					// Reading sorts the index; records added after it
 					// must still be found.
-					if err := log.each(func(uint32, []byte, []txPart) error { return nil }); err != nil {
+					if err := log.each(readConns|readTxs, func(uint32, []byte, []txPart) error { return nil }); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -226,16 +226,16 @@ func TestRecordLogSpillBlocks(t *testing.T) {
 				Normalize(x)
 			}
 			sameOutput(t, "JSON", WriteJSON, &mem, &cp)
-			if err := log.Spilled(); err != nil || len(log.blocks) < 2 {
-				t.Fatalf("spill: %v, %d blocks", err, len(log.blocks))
+			if err := log.Spilled(); err != nil || len(log.conns.blocks) < 2 {
+				t.Fatalf("spill: %v, %d blocks", err, len(log.conns.blocks))
 			}
 			crossing := 0
 			for _, e := range log.idx {
-				i, _ := slices.BinarySearchFunc(log.blocks, e.off, func(b spillBlock, off int64) int { return cmp.Compare(b.off, off) })
-				if i < len(log.blocks) && log.blocks[i].off != e.off || i == len(log.blocks) {
+				i, _ := slices.BinarySearchFunc(log.conns.blocks, e.off, func(b spillBlock, off int64) int { return cmp.Compare(b.off, off) })
+				if i < len(log.conns.blocks) && log.conns.blocks[i].off != e.off || i == len(log.conns.blocks) {
 					i--
 				}
-				if e.off < log.spilledLen() && e.off+int64(e.n) > log.blocks[i].off+int64(log.blocks[i].n) {
+				if e.off < log.spilledLen() && e.off+int64(e.n) > log.conns.blocks[i].off+int64(log.conns.blocks[i].n) {
 					crossing++
 				}
 			}
@@ -258,25 +258,53 @@ func TestRecordLogCompressed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.spilledLen() < 256<<10 || st.Size() != l.fileSize() || l.fileSize()*4 > l.spilledLen() {
-		t.Fatalf("spill file: %d bytes (%d counted) for %d bytes of records", st.Size(), l.fileSize(), l.spilledLen())
+	spilled := l.spilledLen() + l.txs.size()
+	if spilled < 256<<10 || st.Size() != l.fileSize() || l.fileSize()*4 > spilled {
+		t.Fatalf("spill file: %d bytes (%d counted) for %d bytes of records", st.Size(), l.fileSize(), spilled)
 	}
 }
 
 // TestRecordLogReadsBlocksOnce: records added out of id order (as
 // connections close) are read back in id order decompressing each block of
-// the spill file once per pass.
+// the spill file once per pass, and a pass over the connections or the
+// transactions alone decompresses only the blocks of their stream.
 func TestRecordLogReadsBlocksOnce(t *testing.T) {
 	mem := recordLogCase(3000)
 	rng := rand.New(rand.NewPCG(9, 10))
 	rng.Shuffle(len(mem.Connections), func(i, j int) { mem.Connections[i], mem.Connections[j] = mem.Connections[j], mem.Connections[i] })
-	def := deferredCopy(t, mem, 32<<10)
+	def := deferredCopy(t, mem, 256<<10)
 	l := def.Deferred
-	if err := l.each(func(uint32, []byte, []txPart) error { return nil }); err != nil {
-		t.Fatal(err)
+	l.sync()
+	nc, nt := len(l.conns.blocks), len(l.txs.blocks)
+	if l.chunks < 4 || nc <= int(l.chunks) || nt <= int(l.chunks) {
+		t.Fatalf("%d chunks, %d and %d blocks", l.chunks, nc, nt)
 	}
-	if l.chunks < 4 || l.decompressed != len(l.blocks) {
-		t.Fatalf("%d blocks decompressed for %d blocks in %d chunks", l.decompressed, len(l.blocks), l.chunks)
+	for _, c := range []struct {
+		want, blocks int
+		name         string
+	}{{readConns | readTxs, nc + nt, "both"}, {readConns, nc, "connections"}, {readTxs, nt, "transactions"}} {
+		before := l.decompressed
+		conns, txs := 0, 0
+		if err := l.each(c.want, func(_ uint32, conn []byte, parts []txPart) error {
+			if len(conn) > 0 {
+				conns++
+			}
+			txs += len(parts)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		wantConns, wantTxs := 0, 0
+		if c.want&readConns != 0 {
+			wantConns = len(mem.Connections)
+		}
+		if c.want&readTxs != 0 {
+			wantTxs = len(mem.Transactions)
+		}
+		if got := l.decompressed - before; got != c.blocks || conns != wantConns || txs != wantTxs {
+			t.Errorf("%s: %d blocks decompressed, want %d; %d connections and %d transactions, want %d and %d",
+				c.name, got, c.blocks, conns, txs, wantConns, wantTxs)
+		}
 	}
 }
 
