@@ -216,6 +216,31 @@ func TestQuietClose(t *testing.T) {
 	}
 }
 
+// TestTombAfterEviction: a connection opened by a SYN on a tuple still
+// remembered after its previous incarnation, then evicted (or idle) before
+// that memory ends, leaves its late packets to a connection of their own,
+// not to the tuple's earlier tomb.
+func TestTombAfterEviction(t *testing.T) {
+	other := clientN(9)
+	rows := cat(handshake(1000, 5000), []seg{
+		{at: 10, from: 'c', flags: "FA", seq: 1001, ack: 5001},
+		{at: 11, from: 's', flags: "FA", seq: 5001, ack: 1002},
+		{at: 12, from: 'c', flags: "A", seq: 1002, ack: 5002},
+		{at: 200, from: 'c', flags: "S", seq: 1},                // conn 1 reported at 112; conn 2
+		{at: 300, from: 'c', flags: "S", seq: 7000, cli: other}, // conn 3 evicts conn 2
+		{at: 400, from: 'c', flags: "A", seq: 2, ack: 7},        // conn 2's tuple again: a connection
+	})
+	r := newRec()
+	tr := New(Config{CloseLinger: 2 * time.Second, QuietLinger: 100 * time.Millisecond, MaxConns: 1}, r)
+	for i, s := range rows {
+		tr.Packet(mk(i, s))
+	}
+	st := tr.Stats()
+	if st.Anomalies[AnomalyAfterClose] != 0 || st.Conns != 4 || st.Anomalies[AnomalyConnLimit] != 2 {
+		t.Errorf("anomalies %v, %d connections; want no %s, 4 connections, 2 evictions", st.Anomalies, st.Conns, AnomalyAfterClose)
+	}
+}
+
 // TestNoLinger: a negative CloseLinger reports the connection at the next
 // packet.
 func TestNoLinger(t *testing.T) {

@@ -389,7 +389,11 @@ func (t *Tracker) Packet(p *capture.Packet) {
 		c = nil
 	}
 	if c == nil {
-		if len(t.tombs) > 0 && t.inTomb(key, p) {
+		// A SYN starts a new incarnation whether or not the tuple is
+		// remembered: only other packets look it up. The new incarnation's
+		// packets find it in the table first, and its report comes after
+		// the tomb has expired (see evict for the exception).
+		if len(t.tombs) > 0 && p.Flags&(capture.FlagSYN|capture.FlagACK) != capture.FlagSYN && t.inTomb(key) {
 			return
 		}
 		c = t.newConn(key, srcIsLo, p)
@@ -432,15 +436,14 @@ func (t *Tracker) retire(c *Conn) {
 	t.tombQ = append(t.tombQ, tomb{key: key, until: until})
 }
 
-// inTomb reports whether p belongs to a retired connection's tuple within
-// its linger, and counts it. A SYN (without ACK) starts a new incarnation
-// instead.
-func (t *Tracker) inTomb(key flow.Key, p *capture.Packet) bool {
+// inTomb reports whether a packet of key belongs to a retired
+// connection's tuple within its linger, and counts it.
+func (t *Tracker) inTomb(key flow.Key) bool {
 	until, ok := t.tombs[key]
 	if !ok {
 		return false
 	}
-	if until <= t.now || p.Flags&(capture.FlagSYN|capture.FlagACK) == capture.FlagSYN {
+	if until <= t.now {
 		delete(t.tombs, key)
 		return false
 	}
@@ -605,6 +608,9 @@ func (t *Tracker) evict() {
 	}
 	if c := t.active.head; c != nil {
 		t.anomaly(anConnLimit)
+		// Reported early: a tomb of an earlier incarnation of its tuple
+		// (left by its SYN, see Packet) must not take its late packets.
+		delete(t.tombs, c.Key)
 		t.finalize(c, CloseEvicted)
 	}
 }
@@ -633,6 +639,7 @@ func (t *Tracker) expire() {
 		case next == nil:
 			return
 		case next.t.list == listActive:
+			delete(t.tombs, next.Key) // as in evict: an idle timeout may be shorter than a linger
 			t.finalize(next, CloseIdle)
 		case next.t.list == listQuiet:
 			t.retire(next)
