@@ -138,6 +138,7 @@ type Analyzer struct {
 	cfg     analysis.Config
 	opt     Options
 	conns   analysis.ConnMap[*connState]
+	free    analysis.FreeList[connState]
 	peers   map[h1.PeerKey]*peerState
 	dropped int
 }
@@ -163,7 +164,9 @@ func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
 		}
 		a.peers[pk] = &peerState{}
 	}
-	a.conns.Put(c.ID, &connState{peer: pk})
+	st := a.free.Get()
+	st.peer = pk
+	a.conns.Put(c.ID, st)
 }
 
 // Exchange implements analysis.ExchangeHandler.
@@ -206,6 +209,7 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 		}
 	}
 	ps.recs.Append(r.row())
+	a.free.Put(s)
 }
 
 // Finish implements analysis.Analyzer.

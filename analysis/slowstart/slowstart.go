@@ -152,7 +152,8 @@ type dirState struct {
 	hiEnd      int64
 	drained    bool
 	drainAt    flow.Time
-	cur        *transfer
+	cur        transfer // the current transfer, when open
+	open       bool
 	transfers  int
 	iw         int64 // first flight of a fresh connection
 	cwndBefore int64 // largest complete flight so far
@@ -176,8 +177,24 @@ type connState struct {
 }
 
 // Recycle implements analysis.Recycler: a closed connection's state is
-// reused.
-func (cs *connState) Recycle() { *cs = connState{} }
+// reused, keeping small round buffers.
+func (cs *connState) Recycle() {
+	var rounds [2][]round
+	for d := range cs.dir {
+		if cap(cs.dir[d].cur.rounds) <= 16 {
+			rounds[d] = cs.dir[d].cur.rounds[:0]
+		}
+	}
+	*cs = connState{}
+	cs.dir[0].cur.rounds, cs.dir[1].cur.rounds = rounds[0], rounds[1]
+}
+
+// start opens transfer t, reusing the round buffer of the last one.
+func (d *dirState) start(t transfer) {
+	rounds := d.cur.rounds[:0]
+	d.cur, d.open = t, true
+	d.cur.rounds = rounds
+}
 
 // Analyzer is the slow-start detector.
 type Analyzer struct {
@@ -233,10 +250,10 @@ func (a *Analyzer) Segment(s *analysis.Segment) {
 
 func (a *Analyzer) ack(cs *connState, s *analysis.Segment, relAck int64) {
 	d := &cs.dir[s.Dir.Reverse()]
-	if !d.seen || d.cur == nil {
+	if !d.seen || !d.open {
 		return
 	}
-	t := d.cur
+	t := &d.cur
 	if n := len(t.rounds); n > 0 {
 		r := &t.rounds[n-1]
 		if r.ackAt == 0 && relAck > r.start {
@@ -263,7 +280,7 @@ func (a *Analyzer) data(cs *connState, s *analysis.Segment) {
 	if d.seen && start < d.hiEnd {
 		// A retransmission (or a reordered fill): the window was cut or
 		// the flight is ambiguous.
-		if d.cur != nil {
+		if d.open {
 			d.cur.loss = true
 		}
 		if end > d.hiEnd {
@@ -273,20 +290,20 @@ func (a *Analyzer) data(cs *connState, s *analysis.Segment) {
 	}
 	rA, _, _ := cs.tr.Half(dir)
 	switch {
-	case d.cur == nil:
-		d.cur = &transfer{startAt: s.Time, fresh: cs.info.SYN != 0}
+	case !d.open:
+		d.start(transfer{startAt: s.Time, fresh: cs.info.SYN != 0})
 	case d.drained:
 		gap := s.Time.Sub(d.drainAt) - rA
 		rto := cs.tr.RTO(dir, a.cfg.RTOFloor)
 		if gap > rto {
 			a.endTransfer(cs, dir)
-			d.cur = &transfer{startAt: s.Time, idle: gap, rto: rto}
+			d.start(transfer{startAt: s.Time, idle: gap, rto: rto})
 		} else if gap > a.slack(cs) {
 			d.cur.appLimited = true
 		}
 	}
 	d.drained = false
-	t := d.cur
+	t := &d.cur
 	n := len(t.rounds)
 	if n == 0 || (t.rounds[n-1].ackAt != 0 && s.Time >= t.rounds[n-1].ackAt.Add(time.Duration(float64(rA)*(1-Tolerance)))) {
 		if n == 1 && t.idle > 0 && s.Time.Sub(t.rounds[0].ackAt) <= rA+a.restartSlack(cs) {
@@ -424,11 +441,11 @@ func (a *Analyzer) judgeRestart(cs *connState, dir flow.Dir, t *transfer) {
 // and judges the slow-start-bound rule.
 func (a *Analyzer) endTransfer(cs *connState, dir flow.Dir) {
 	d := &cs.dir[dir]
-	t := d.cur
-	if t == nil {
+	if !d.open {
 		return
 	}
-	d.cur = nil
+	t := &d.cur
+	d.open = false
 	d.transfers++
 	rs := t.rounds
 	if d.transfers == 1 && t.fresh && len(rs) > 1 {
