@@ -26,6 +26,7 @@
 // follows the number of open connections (the engine's SeqStates too,
 // dropped at ReportConn); per-peer tables are capped by
 // Config.MaxPeers. The per-peer histories a few analysers keep to the end
-// (a small entry per closed connection) are History lists, paged so that
-// appending never copies.
+// (a row of a few numbers per closed connection) are History lists: rows
+// packed as varint differences (about a dozen bytes for six fields), in
+// pages so that appending never copies.
 package analysis
