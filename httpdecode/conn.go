@@ -19,8 +19,11 @@ const maxPreAnomalies = 64
 
 // entry is one exchange being assembled.
 type entry struct {
-	ex       Exchange
-	reqDone  bool // the request ended (or there is none)
+	ex Exchange
+	// req and resp hold the messages ex points to: one allocation per
+	// exchange instead of three.
+	req, resp Message
+	reqDone   bool // the request ended (or there is none)
 	respDone bool // the final response ended
 	givenUp  bool // dropped from the pairing queue (excessive pipelining)
 }
@@ -367,9 +370,10 @@ func (c *Conn) takePre(d Dir) []string {
 }
 
 func (c *Conn) requestHead(h *Head) Framing {
-	m := newMessage(h)
-	m.Anomalies = c.takePre(ClientToServer)
 	e := &entry{}
+	m := &e.req
+	setMessage(m, h)
+	m.Anomalies = c.takePre(ClientToServer)
 	e.ex.Index = c.nextIndex
 	c.nextIndex++
 	e.ex.Request = m
@@ -405,8 +409,6 @@ func (c *Conn) responseHead(h *Head) Framing {
 		return FramingNone
 	}
 	c.interim = false
-	m := newMessage(h)
-	m.Anomalies = c.takePre(ServerToClient)
 	var e *entry
 	if len(c.queue) == 0 {
 		e = &entry{reqDone: true}
@@ -418,6 +420,9 @@ func (c *Conn) responseHead(h *Head) Framing {
 		c.queue[0] = nil
 		c.queue = c.queue[1:]
 	}
+	m := &e.resp
+	setMessage(m, h)
+	m.Anomalies = c.takePre(ServerToClient)
 	e.ex.Response = m
 	c.cur[1], c.curEntry[1] = m, e
 	c.version = m.Version
@@ -517,9 +522,9 @@ func (s *connSide) Tunnel(p []byte, t int64) { s.c.h.Tunnel(s.d, t, p) }
 // Anomaly implements ParserHandler.
 func (s *connSide) Anomaly(tok string) { s.c.anomaly(s.d, tok) }
 
-// newMessage copies a head into an owned Message.
-func newMessage(h *Head) *Message {
-	m := &Message{
+// setMessage copies a head into m, a zero Message.
+func setMessage(m *Message, h *Head) {
+	*m = Message{
 		Request:       h.Request,
 		Status:        h.Status,
 		Version:       versionString(h.Version),
@@ -600,7 +605,6 @@ func newMessage(h *Head) *Message {
 			*dst += ", " + string(f.Value)
 		}
 	}
-	return m
 }
 
 func versionString(v []byte) string {
