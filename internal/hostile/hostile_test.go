@@ -176,7 +176,7 @@ func TestHostileCaptures(t *testing.T) {
 					t.Errorf("%d connections reported for %d SYNs", got, syns)
 				}
 				// After the run the heap holds the log's in-memory part
-				// (8 MiB) and 16 bytes of index per connection, not the
+				// (2 MiB) and 16 bytes of index per connection, not the
 				// records (about 700 bytes each in the report's lists).
 				if bound := uint64(16*mib + 64*r.rep.Summary.TCPConnections); r.retained > bound {
 					t.Errorf("retained heap %.1f MiB over %.1f MiB", float64(r.retained)/mib, float64(bound)/mib)
