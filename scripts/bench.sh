@@ -131,11 +131,17 @@ for f in "$@"; do
 			}
 			c = "connscope"
 			printf "connscope speed: %.2f of the floor", best["floor"] / best[c]
-			if ("tshark" in best) printf ", %.1fx tshark", best["tshark"] / best[c]
-			if ("tcptrace" in best) printf ", %.1fx tcptrace", best["tcptrace"] / best[c]
+			if ("tshark" in best) printf ", %.2fx tshark", best["tshark"] / best[c]
+			if ("tcptrace" in best) printf ", %.2fx tcptrace", best["tcptrace"] / best[c]
 			printf "\nconnscope peak RSS: %.1f MB", rss[c] / 1024
-			if ("tshark" in rss) printf " = 1/%.1f of tshark", rss["tshark"] / rss[c]
-			if ("tcptrace" in rss) printf ", 1/%.1f of tcptrace", rss["tcptrace"] / rss[c]
+			sep = " ="
+			for (k = 0; k < 2; k++) {
+				o = k == 0 ? "tshark" : "tcptrace"
+				if (!(o in rss)) continue
+				if (rss[o] >= rss[c]) printf "%s 1/%.1f of %s", sep, rss[o] / rss[c], o
+				else printf "%s %.1fx %s", sep, rss[c] / rss[o], o
+				sep = ","
+			}
 			printf "\n"
 		}' "$res"
 	cp "$res" "$bin/res.$(basename "$f")"
