@@ -24,8 +24,8 @@ type entry struct {
 	// exchange instead of three.
 	req, resp Message
 	reqDone   bool // the request ended (or there is none)
-	respDone bool // the final response ended
-	givenUp  bool // dropped from the pairing queue (excessive pipelining)
+	respDone  bool // the final response ended
+	givenUp   bool // dropped from the pairing queue (excessive pipelining)
 }
 
 // connSide adapts one direction's Parser events to its Conn.
