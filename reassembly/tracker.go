@@ -391,8 +391,8 @@ func (t *Tracker) Packet(p *capture.Packet) {
 	if c == nil {
 		// A SYN starts a new incarnation whether or not the tuple is
 		// remembered: only other packets look it up. The new incarnation's
-		// packets find it in the table first, and its report comes after
-		// the tomb has expired (see evict for the exception).
+		// packets find it in the table first, and its report forgets the
+		// tomb (finalize).
 		if len(t.tombs) > 0 && p.Flags&(capture.FlagSYN|capture.FlagACK) != capture.FlagSYN && t.inTomb(key) {
 			return
 		}
@@ -608,9 +608,6 @@ func (t *Tracker) evict() {
 	}
 	if c := t.active.head; c != nil {
 		t.anomaly(anConnLimit)
-		// Reported early: a tomb of an earlier incarnation of its tuple
-		// (left by its SYN, see Packet) must not take its late packets.
-		delete(t.tombs, c.Key)
 		t.finalize(c, CloseEvicted)
 	}
 }
@@ -639,7 +636,6 @@ func (t *Tracker) expire() {
 		case next == nil:
 			return
 		case next.t.list == listActive:
-			delete(t.tombs, next.Key) // as in evict: an idle timeout may be shorter than a linger
 			t.finalize(next, CloseIdle)
 		case next.t.list == listQuiet:
 			t.retire(next)
@@ -719,6 +715,12 @@ func (t *Tracker) finalize(c *Conn, reason CloseKind) {
 	}
 	c.t.list = listNone
 	delete(t.table, c.Key)
+	if len(t.tombs) > 0 {
+		// A tomb of an earlier incarnation of the tuple (a SYN opened this
+		// one without looking, see Packet) must not take this one's late
+		// packets: it is forgotten; retire remembers this one's instead.
+		delete(t.tombs, c.Key)
+	}
 	if t.lastConn == c {
 		t.lastConn = nil
 	}
