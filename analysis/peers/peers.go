@@ -30,7 +30,7 @@ type key struct {
 type peer struct {
 	key                  key
 	spans                analysis.History // start, end - start of each closed connection
-	ports                portSet
+	ports                analysis.PortSet
 	handshakes, requests int
 	twClient, twServer   int
 	resets, refused      int
@@ -66,7 +66,7 @@ func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
 		a.peers[k] = p
 	}
 	a.byConn.Put(c.ID, p)
-	p.ports.add(c.Client.Port)
+	p.ports.Add(c.Client.Port)
 	if c.SYN != 0 {
 		p.handshakes++
 	}
@@ -146,7 +146,7 @@ func (a *Analyzer) Finish(rep *report.Report, _ analysis.Emitter) {
 			Connections:    len(starts),
 			Handshakes:     p.handshakes,
 			MaxParallel:    MaxParallel(starts, ends), // sorts starts
-			ClientPorts:    p.ports.n,
+			ClientPorts:    p.ports.Len(),
 			Requests:       p.requests,
 			FirstSeen:      report.FormatTime(int64(p.first)),
 			LastSeen:       report.FormatTime(int64(p.last)),
@@ -205,26 +205,4 @@ func PeakPerWindow(sorted []flow.Time, w time.Duration) int {
 		}
 	}
 	return best
-}
-
-// portSet is a set of ports: a bitmap in pages of 4096 ports, allocated as
-// they are first used (a peer with a few ports costs a page or two, one
-// cycling through the ephemeral range about 3.5 KiB).
-type portSet struct {
-	pages [16]*[64]uint64
-	n     int
-}
-
-// add puts port in the set.
-func (s *portSet) add(port uint16) {
-	pg := s.pages[port>>12]
-	if pg == nil {
-		pg = new([64]uint64)
-		s.pages[port>>12] = pg
-	}
-	w, b := &pg[port>>6&63], uint64(1)<<(port&63)
-	if *w&b == 0 {
-		*w |= b
-		s.n++
-	}
 }

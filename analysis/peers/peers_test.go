@@ -165,25 +165,3 @@ func TestPeakPerWindow(t *testing.T) {
 		}
 	}
 }
-
-// TestPortSet: the set counts each port once, over the whole port range.
-func TestPortSet(t *testing.T) {
-	var s portSet
-	want := map[uint16]bool{}
-	rng := rand.New(rand.NewPCG(3, 4))
-	for range 20000 {
-		p := uint16(rng.IntN(1 << 16))
-		if rng.IntN(4) == 0 {
-			p = uint16(rng.IntN(3)) * 0x7fff // 0, 32767, 65534: page edges
-		}
-		s.add(p)
-		want[p] = true
-		if s.n != len(want) {
-			t.Fatalf("after port %d: %d ports, want %d", p, s.n, len(want))
-		}
-	}
-	s.add(65535)
-	if !want[65535] && s.n != len(want)+1 {
-		t.Fatalf("port 65535: %d ports, want %d", s.n, len(want)+1)
-	}
-}

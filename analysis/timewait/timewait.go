@@ -303,23 +303,23 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 	ttw := a.acfg.TimeWait
 	lo, hi := a.acfg.PortRangeLo, a.acfg.PortRangeHi
 	cfgPorts := hi - lo + 1
-	ports := map[uint16]int{}
+	var ports analysis.PortSet
 	outside := 0
 	for _, c := range cs {
-		ports[c.port]++
+		ports.Add(c.port)
 		if int(c.port) < lo || int(c.port) > hi {
 			outside++
 		}
 	}
 	rangePorts, source := cfgPorts, "config"
-	if len(cs) > len(ports) && len(ports) < cfgPorts {
-		rangePorts, source = len(ports), "observed"
+	if len(cs) > ports.Len() && ports.Len() < cfgPorts {
+		rangePorts, source = ports.Len(), "observed"
 	}
 	rangeEv := map[string]any{
 		"assumed_port_range":  []int{lo, hi},
 		"range_ports":         rangePorts,
 		"range_source":        source,
-		"distinct_ports":      len(ports),
+		"distinct_ports":      ports.Len(),
 		"ports_outside_range": outside,
 		"time_wait_us":        flow.Micros(ttw),
 	}
