@@ -65,15 +65,14 @@ type RecordLog struct {
 	free  chan []logJob
 	done  chan struct{}
 
-	// The spill file holds two streams of blocks, written by chunks
-	// spills: the connections' (spilledLen bytes of the log) and the
-	// transactions' (txStarts[c] is where chunk c's begin); fileSize is
-	// the bytes they take in the file. memStart is the index of the first
-	// entry of a record still in memory (-1: each has sorted the index
-	// since). The rest is scratch space.
+	// The spill file holds two streams of blocks, written by spills, one
+	// chunk each: the connections' (spilledLen bytes of the log) and the
+	// transactions' (txStarts[c] is where chunk c's begin, so there are
+	// len(txStarts) chunks); fileSize is the bytes they take in the file.
+	// memStart is the index of the first entry of a record still in memory
+	// (-1: each has sorted the index since). The rest is scratch space.
 	conns, txs blockStream
 	txStarts   []int64
-	chunks     uint32
 	memStart   int
 	memEnts    []int
 	memOffs    []int64
@@ -332,7 +331,7 @@ func (l *RecordLog) spill() {
 	slices.SortFunc(ents, func(a, b int) int { return cmpUint32(l.idx[a].id, l.idx[b].id) })
 	txStart := l.txs.size()
 	sp := spillState{
-		buf: l.cbuf[:0], fend: l.fileSize(), chunk: l.chunks,
+		buf: l.cbuf[:0], fend: l.fileSize(), chunk: uint32(len(l.txStarts)),
 		conn: spillStream{blocks: l.conns.blocks, blk: l.conns.blk[:0], off: spilled},
 		tx:   spillStream{blocks: l.txs.blocks, blk: l.txs.blk[:0], off: txStart},
 	}
@@ -403,7 +402,6 @@ func (l *RecordLog) spill() {
 	}
 	l.conns.blocks, l.txs.blocks = sp.conn.blocks, sp.tx.blocks
 	l.txStarts = append(l.txStarts, txStart)
-	l.chunks++
 	l.mem = l.mem[:0]
 	l.memStart = len(l.idx)
 }

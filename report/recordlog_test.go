@@ -276,8 +276,8 @@ func TestRecordLogReadsBlocksOnce(t *testing.T) {
 	l := def.Deferred
 	l.sync()
 	nc, nt := len(l.conns.blocks), len(l.txs.blocks)
-	if l.chunks < 4 || nc <= int(l.chunks) || nt <= int(l.chunks) {
-		t.Fatalf("%d chunks, %d and %d blocks", l.chunks, nc, nt)
+	if chunks := len(l.txStarts); chunks < 4 || nc <= chunks || nt <= chunks {
+		t.Fatalf("%d chunks, %d and %d blocks", chunks, nc, nt)
 	}
 	for _, c := range []struct {
 		want, blocks int
