@@ -104,12 +104,11 @@ type trackerState struct {
 	synAckAck    uint32
 	firstFin     Side
 	firstCloser  Side
-	// lastSeen is the tracker clock at the last packet while the
-	// connection is open, and when it went quiet in the quiet list.
-	lastSeen flow.Time
-	closedAt flow.Time // tracker clock when it closed
-	bufBytes int       // out-of-order bytes over both directions
-	heapIdx  int       // index+1 in the buffer heap, 0 when absent
+	lastSeen     flow.Time // tracker clock at the last packet while open
+	closedAt     flow.Time // tracker clock when it closed
+	quietAt      flow.Time // tracker clock when both its FINs were acknowledged
+	bufBytes     int       // out-of-order bytes over both directions
+	heapIdx      int       // index+1 in the buffer heap, 0 when absent
 }
 
 // dirOf returns the role direction of a packet whose source is the key's Lo
@@ -404,7 +403,7 @@ func (t *Tracker) Packet(p *capture.Packet) {
 		t.now+t.quietFor < c.t.closedAt+t.linger && finsAcked(c) {
 		t.closed.remove(c)
 		t.quiet.push(c)
-		c.t.list, c.t.lastSeen = listQuiet, t.now
+		c.t.list, c.t.quietAt = listQuiet, t.now
 	}
 }
 
@@ -629,7 +628,7 @@ func (t *Tracker) expire() {
 		if z := t.closed.head; z != nil && z.t.closedAt+t.linger <= t.now && expiresFirst(z, z.t.closedAt+t.linger, next, at) {
 			next, at = z, z.t.closedAt+t.linger
 		}
-		if q := t.quiet.head; q != nil && q.t.lastSeen+t.quietFor <= t.now && expiresFirst(q, q.t.lastSeen+t.quietFor, next, at) {
+		if q := t.quiet.head; q != nil && q.t.quietAt+t.quietFor <= t.now && expiresFirst(q, q.t.quietAt+t.quietFor, next, at) {
 			next = q
 		}
 		switch {
