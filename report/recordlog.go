@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"container/heap"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -29,9 +30,9 @@ const DefaultRecordLogMemory = 2 << 20
 // element (indented, terminal-safe); past a memory budget the encoded
 // records move, compressed, to an unlinked temporary file, so memory stays
 // bounded by the budget (plus, while the log is read, up to 8 MiB of
-// decompressed blocks for each of the file's two streams read), 16 bytes of
-// index per connection, 32 bytes per 32 KiB of records spilled and the
-// patches below.
+// decompressed blocks for each of the file's two streams read), about
+// three bytes of index per connection spilled (sixteen for each record in
+// memory), 32 bytes per 32 KiB of records spilled and the patches below.
 // A report whose records are in a log (Report.Deferred) is written by
 // WriteJSON and WriteNDJSON straight from the log; the other writers
 // decode it first (Materialize).
@@ -51,8 +52,8 @@ type RecordLog struct {
 	dir      string
 	mem      []byte
 	file     *os.File
-	idx      []logEntry
-	sorted   bool
+	memIdx   []memEntry // the records in memory, in the order added
+	chunks   []chunkIndex
 	n, nTx   int
 	spillErr error
 	encErr   error
@@ -66,19 +67,12 @@ type RecordLog struct {
 	done  chan struct{}
 
 	// The spill file holds two streams of blocks, written by spills, one
-	// chunk each: the connections' (spilledLen bytes of the log) and the
-	// transactions' (txStarts[c] is where chunk c's begin, so there are
-	// len(txStarts) chunks); fileSize is the bytes they take in the file.
-	// memStart is the index of the first entry of a record still in memory
-	// (-1: each has sorted the index since). The rest is scratch space.
+	// chunk each (chunks): the connections' and the transactions';
+	// fileSize is the bytes they take in the file. The rest is scratch
+	// space.
 	conns, txs blockStream
-	txStarts   []int64
-	memStart   int
-	memEnts    []int
-	memOffs    []int64
-	memLens    []uint32
 	cbuf, comp []byte
-	hdr        []byte
+	hdr, ids   []byte
 	// decompressed counts the blocks decompressed.
 	decompressed int
 
@@ -93,12 +87,21 @@ type RecordLog struct {
 	patches      map[uint32][]func(*Connection)
 }
 
-// logEntry locates one connection's record: n bytes at offset off of the
-// log (file offsets first, then the in-memory tail).
-type logEntry struct {
-	id  uint32
-	n   uint32
-	off int64
+// memEntry locates a record in memory: n bytes at offset at of l.mem.
+type memEntry struct {
+	id, n uint32
+	at    int
+}
+
+// chunkIndex locates the records of one spill: sorted by id, their
+// connections follow each other in the connections' stream from
+// connStart, their transactions in the transactions' stream from
+// txStart, so only the ids and the connections' lengths need keeping:
+// packed, as uvarints of each id's difference from the one before and of
+// the length (about three bytes per record).
+type chunkIndex struct {
+	connStart, txStart int64
+	packed             []byte
 }
 
 type txKey struct {
@@ -120,8 +123,7 @@ func NewRecordLog(memLimit int, dir string) *RecordLog {
 	if memLimit == 0 {
 		memLimit = DefaultRecordLogMemory
 	}
-	l := &RecordLog{limit: memLimit, dir: dir, sorted: true}
-	return l
+	return &RecordLog{limit: memLimit, dir: dir}
 }
 
 // logJob is one record handed to the encoding goroutine.
@@ -267,15 +269,7 @@ func (l *RecordLog) encodeRecord(c *Connection, txs []Transaction) error {
 	l.scr = hdr
 	at := body - len(hdr)
 	copy(l.mem[at:body], hdr)
-	if k := len(l.idx); k > 0 && l.idx[k-1].id > c.ID {
-		l.sorted = false
-	}
-	if len(l.idx) == cap(l.idx) {
-		// Double: append's growth of large slices (a quarter at a time)
-		// copies and clears the index many more times.
-		l.idx = slices.Grow(l.idx, max(len(l.idx), 1024))
-	}
-	l.idx = append(l.idx, logEntry{id: c.ID, n: uint32(len(l.mem) - at), off: l.spilledLen() + int64(at)})
+	l.memIdx = append(l.memIdx, memEntry{id: c.ID, n: uint32(len(l.mem) - at), at: at})
 	if l.limit > 0 && len(l.mem) >= l.limit && l.spillErr == nil {
 		l.spill()
 	}
@@ -313,36 +307,20 @@ func (l *RecordLog) spill() {
 		}
 		l.file = f
 	}
-	// The entries of the records in memory: the end of the index, unless
-	// each sorted it since (records added after the log was read).
-	spilled := l.spilledLen()
-	ents := l.memEnts[:0]
-	if l.memStart >= 0 {
-		for k := l.memStart; k < len(l.idx); k++ {
-			ents = append(ents, k)
-		}
-	} else {
-		for k := range l.idx {
-			if l.idx[k].off >= spilled {
-				ents = append(ents, k)
-			}
-		}
-	}
-	slices.SortFunc(ents, func(a, b int) int { return cmpUint32(l.idx[a].id, l.idx[b].id) })
-	txStart := l.txs.size()
+	slices.SortFunc(l.memIdx, func(a, b memEntry) int { return cmpUint32(a.id, b.id) })
+	ch := chunkIndex{connStart: l.conns.size(), txStart: l.txs.size()}
 	sp := spillState{
-		buf: l.cbuf[:0], fend: l.fileSize(), chunk: uint32(len(l.txStarts)),
-		conn: spillStream{blocks: l.conns.blocks, blk: l.conns.blk[:0], off: spilled},
-		tx:   spillStream{blocks: l.txs.blocks, blk: l.txs.blk[:0], off: txStart},
+		buf: l.cbuf[:0], fend: l.fileSize(), chunk: uint32(len(l.chunks)),
+		conn: spillStream{blocks: l.conns.blocks, blk: l.conns.blk[:0], off: ch.connStart},
+		tx:   spillStream{blocks: l.txs.blocks, blk: l.txs.blk[:0], off: ch.txStart},
 	}
-	offs, lens := l.memOffs[:0], l.memLens[:0]
+	ids := l.ids[:0]
 	var parts []txPart
 	var err error
-	for _, k := range ents {
-		e := &l.idx[k]
-		start := e.off - spilled
+	prev := uint32(0)
+	for _, e := range l.memIdx {
 		var conn []byte
-		conn, parts, err = parse(l.mem[start:start+int64(e.n)], parts)
+		conn, parts, err = parse(l.mem[e.at:e.at+int(e.n)], parts)
 		if err != nil {
 			break
 		}
@@ -353,8 +331,9 @@ func (l *RecordLog) spill() {
 		if err = l.put(&sp, &sp.conn, hdr); err == nil {
 			err = l.put(&sp, &sp.conn, conn)
 		}
-		offs = append(offs, at)
-		lens = append(lens, uint32(sp.conn.pos()-at))
+		ids = binary.AppendUvarint(ids, uint64(e.id-prev))
+		ids = binary.AppendUvarint(ids, uint64(sp.conn.pos()-at))
+		prev = e.id
 		// The transactions: their length, then a record without a
 		// connection.
 		hdr = append(hdr[:0], 0)
@@ -390,25 +369,18 @@ func (l *RecordLog) spill() {
 	if err == nil && len(sp.buf) > 0 {
 		err = l.writeBlocks(&sp)
 	}
-	l.memEnts, l.memOffs, l.memLens, l.cbuf = ents, offs, lens, sp.buf[:0]
+	l.ids, l.cbuf = ids[:0], sp.buf[:0]
 	l.conns.blk, l.txs.blk = sp.conn.blk[:0], sp.tx.blk[:0]
 	if err != nil {
 		// Keep the records in memory; the file's blocks stay as they were.
 		l.spillErr = err
 		return
 	}
-	for j, k := range ents {
-		l.idx[k].off, l.idx[k].n = offs[j], lens[j]
-	}
+	ch.packed = slices.Clone(ids)
+	l.chunks = append(l.chunks, ch)
 	l.conns.blocks, l.txs.blocks = sp.conn.blocks, sp.tx.blocks
-	l.txStarts = append(l.txStarts, txStart)
-	l.mem = l.mem[:0]
-	l.memStart = len(l.idx)
+	l.mem, l.memIdx = l.mem[:0], l.memIdx[:0]
 }
-
-// spilledLen is how many bytes of the log are in the spill file's
-// connections' stream (the log offset where the records in memory start).
-func (l *RecordLog) spilledLen() int64 { return l.conns.size() }
 
 // fileSize is how many bytes the spill file's blocks take.
 func (l *RecordLog) fileSize() int64 {
@@ -714,15 +686,14 @@ const (
 // only), of each what want says (readConns, readTxs; the other is passed
 // empty): a pass over the connections decompresses only their stream of
 // the spill file, and one over the transactions only theirs.
+//
+// Each chunk of the spill file and the records in memory are runs sorted
+// by id; each merges them. A chunk's transactions follow the order of its
+// connections, so each run reads both streams from its start to its end.
 func (l *RecordLog) each(want int, fn func(id uint32, conn []byte, txs []txPart) error) error {
 	l.sync()
 	if l.encErr != nil {
 		return l.encErr
-	}
-	if !l.sorted {
-		slices.SortFunc(l.idx, func(a, b logEntry) int { return cmpUint32(a.id, b.id) })
-		l.sorted = true
-		l.memStart = -1
 	}
 	// The decompressed blocks of a stream this pass does not read are
 	// let go.
@@ -732,22 +703,36 @@ func (l *RecordLog) each(want int, fn func(id uint32, conn []byte, txs []txPart)
 	if want&readTxs == 0 {
 		l.txs.cache = [blockCacheSize]cachedBlock{}
 	}
-	// Each chunk's transactions are in the order of its connections (by
-	// id), and the merge visits a chunk's connections in that order: the
-	// next transactions of a chunk are at its cursor.
-	var cur []int64
-	if want&readTxs != 0 {
-		cur = slices.Clone(l.txStarts)
+	slices.SortFunc(l.memIdx, func(a, b memEntry) int { return cmpUint32(a.id, b.id) })
+	runs := make([]logRun, 0, len(l.chunks)+1)
+	for i := range l.chunks {
+		ch := &l.chunks[i]
+		r := logRun{rank: i, next: ch.connStart, tx: ch.txStart, packed: ch.packed}
+		if err := r.advance(); err != nil {
+			return err
+		}
+		if !r.done {
+			runs = append(runs, r)
+		}
 	}
-	spilled := l.spilledLen()
+	if len(l.memIdx) > 0 {
+		runs = append(runs, logRun{rank: len(l.chunks), inMem: true, mem: l.memIdx})
+		if err := runs[len(runs)-1].advance(); err != nil {
+			return err
+		}
+	}
+	h := make(runHeap, len(runs))
+	for i := range runs {
+		h[i] = &runs[i]
+	}
+	heap.Init(&h)
 	var parts []txPart
-	for i := range l.idx {
-		e := &l.idx[i]
+	for len(h) > 0 {
+		r := h[0]
 		var conn []byte
 		txs := parts[:0]
-		if e.off >= spilled {
-			start := e.off - spilled
-			c, t, err := parse(l.mem[start:start+int64(e.n)], parts)
+		if r.inMem {
+			c, t, err := parse(l.mem[r.at:r.at+int(r.n)], parts)
 			if err != nil {
 				return err
 			}
@@ -759,7 +744,7 @@ func (l *RecordLog) each(want int, fn func(id uint32, conn []byte, txs []txPart)
 			}
 		} else {
 			if want&readConns != 0 {
-				rec, err := l.readRange(&l.conns, e.off, int(e.n))
+				rec, err := l.readRange(&l.conns, r.off, int(r.n))
 				if err == nil {
 					conn, _, err = parse(rec, nil)
 				}
@@ -768,31 +753,104 @@ func (l *RecordLog) each(want int, fn func(id uint32, conn []byte, txs []txPart)
 				}
 			}
 			if want&readTxs != 0 {
-				b := l.conns.blockAt(e.off)
-				if b == len(l.conns.blocks) || int(l.conns.blocks[b].chunk) >= len(cur) {
-					return errCorrupt
-				}
-				c := &cur[l.conns.blocks[b].chunk]
-				n, k, err := l.txLen(*c)
+				n, k, err := l.txLen(r.tx)
 				if err != nil {
 					return err
 				}
-				rec, err := l.readRange(&l.txs, *c+int64(k), int(n))
+				rec, err := l.readRange(&l.txs, r.tx+int64(k), int(n))
 				if err == nil {
 					_, txs, err = parse(rec, parts)
 				}
 				if err != nil {
 					return err
 				}
-				*c += int64(k) + int64(n)
+				r.tx += int64(k) + int64(n)
 			}
 		}
 		parts = txs
-		if err := fn(e.id, conn, txs); err != nil {
+		if err := fn(r.id, conn, txs); err != nil {
 			return err
+		}
+		if err := r.advance(); err != nil {
+			return err
+		}
+		if r.done {
+			heap.Pop(&h)
+		} else {
+			heap.Fix(&h, 0)
 		}
 	}
 	return nil
+}
+
+// logRun is a cursor over one sorted run of records: a chunk of the spill
+// file (its packed index and the stream offsets of the record at hand) or
+// the records in memory.
+type logRun struct {
+	rank  int // the run's place in the log: ties of ids go to the earlier
+	done  bool
+	id, n uint32
+	// A chunk: the record at hand is at off in the connections' stream,
+	// the next one at next, its transactions at tx in theirs; packed is
+	// the rest of the chunk's index.
+	off, next, tx int64
+	packed        []byte
+	// The records in memory: the one at hand at offset at of l.mem, the
+	// rest in mem.
+	inMem bool
+	at    int
+	mem   []memEntry
+}
+
+// advance moves r to its next record, or sets r.done.
+func (r *logRun) advance() error {
+	if r.inMem {
+		if len(r.mem) == 0 {
+			r.done = true
+			return nil
+		}
+		e := r.mem[0]
+		r.mem = r.mem[1:]
+		r.id, r.n, r.at = e.id, e.n, e.at
+		return nil
+	}
+	if len(r.packed) == 0 {
+		r.done = true
+		return nil
+	}
+	d, k := binary.Uvarint(r.packed)
+	if k <= 0 {
+		return errCorrupt
+	}
+	n, k2 := binary.Uvarint(r.packed[k:])
+	if k2 <= 0 || d > 1<<32-1 || n > 1<<32-1 {
+		return errCorrupt
+	}
+	r.packed = r.packed[k+k2:]
+	r.id += uint32(d)
+	r.n = uint32(n)
+	r.off = r.next
+	r.next += int64(n)
+	return nil
+}
+
+// runHeap orders runs by the id of their record at hand.
+type runHeap []*logRun
+
+func (h runHeap) Len() int { return len(h) }
+func (h runHeap) Less(i, j int) bool {
+	if h[i].id != h[j].id {
+		return h[i].id < h[j].id
+	}
+	return h[i].rank < h[j].rank
+}
+func (h runHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *runHeap) Push(x any)   { *h = append(*h, x.(*logRun)) }
+func (h *runHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // findingsSuffix ends every connection object the log holds (Findings is
@@ -899,7 +957,7 @@ func (l *RecordLog) patch(id uint32, fn func(*Connection)) {
 
 // decodeAll decodes every record in id order, links and patches applied.
 func (l *RecordLog) decodeAll() ([]Connection, []Transaction, error) {
-	conns := make([]Connection, 0, len(l.idx))
+	conns := make([]Connection, 0, l.n)
 	txs := make([]Transaction, 0, l.nTx)
 	err := l.each(readConns|readTxs, func(id uint32, conn []byte, parts []txPart) error {
 		c, err := l.decodeConn(id, conn)

@@ -101,7 +101,7 @@ func TestRecordLogWritesLikeMemory(t *testing.T) {
 				if err := def.Deferred.Spilled(); err != nil {
 					t.Fatal(err)
 				}
-				if limit == 1 && n > 0 && def.Deferred.spilledLen() == 0 {
+				if limit == 1 && n > 0 && def.Deferred.conns.size() == 0 {
 					t.Fatal("nothing was spilled")
 				}
 				sameOutput(t, "JSON", WriteJSON, mem, def)
@@ -230,12 +230,12 @@ func TestRecordLogSpillBlocks(t *testing.T) {
 				t.Fatalf("spill: %v, %d blocks", err, len(log.conns.blocks))
 			}
 			crossing := 0
-			for _, e := range log.idx {
+			for _, e := range spilledRecords(t, log) {
 				i, _ := slices.BinarySearchFunc(log.conns.blocks, e.off, func(b spillBlock, off int64) int { return cmp.Compare(b.off, off) })
 				if i < len(log.conns.blocks) && log.conns.blocks[i].off != e.off || i == len(log.conns.blocks) {
 					i--
 				}
-				if e.off < log.spilledLen() && e.off+int64(e.n) > log.conns.blocks[i].off+int64(log.conns.blocks[i].n) {
+				if e.off+int64(e.n) > log.conns.blocks[i].off+int64(log.conns.blocks[i].n) {
 					crossing++
 				}
 			}
@@ -258,9 +258,26 @@ func TestRecordLogCompressed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spilled := l.spilledLen() + l.txs.size()
+	spilled := l.conns.size() + l.txs.size()
 	if spilled < 256<<10 || st.Size() != l.fileSize() || l.fileSize()*4 > spilled {
 		t.Fatalf("spill file: %d bytes (%d counted) for %d bytes of records", st.Size(), l.fileSize(), spilled)
+	}
+}
+
+// TestRecordLogIndexSize: the index of spilled records takes a few bytes
+// per record (ids close together, lengths of a few hundred bytes), not an
+// entry of its own each.
+func TestRecordLogIndexSize(t *testing.T) {
+	def := deferredCopy(t, recordLogCase(3000), 64<<10)
+	l := def.Deferred
+	l.sync()
+	spilled := len(spilledRecords(t, l))
+	packed := 0
+	for _, ch := range l.chunks {
+		packed += len(ch.packed)
+	}
+	if len(l.chunks) < 4 || spilled+len(l.memIdx) != l.Len() || packed > 4*spilled {
+		t.Fatalf("%d chunks, %d records spilled and %d in memory of %d, %d bytes of index", len(l.chunks), spilled, len(l.memIdx), l.Len(), packed)
 	}
 }
 
@@ -276,7 +293,7 @@ func TestRecordLogReadsBlocksOnce(t *testing.T) {
 	l := def.Deferred
 	l.sync()
 	nc, nt := len(l.conns.blocks), len(l.txs.blocks)
-	if chunks := len(l.txStarts); chunks < 4 || nc <= chunks || nt <= chunks {
+	if chunks := len(l.chunks); chunks < 4 || nc <= chunks || nt <= chunks {
 		t.Fatalf("%d chunks, %d and %d blocks", chunks, nc, nt)
 	}
 	for _, c := range []struct {
@@ -334,8 +351,8 @@ func TestRecordLogWriteFailure(t *testing.T) {
 		}
 		addRecord(t, l, mem, i)
 	}
-	if l.Spilled() == nil || l.spilledLen() == 0 {
-		t.Fatalf("spill error %v, %d bytes spilled", l.Spilled(), l.spilledLen())
+	if l.Spilled() == nil || l.conns.size() == 0 {
+		t.Fatalf("spill error %v, %d bytes spilled", l.Spilled(), l.conns.size())
 	}
 	for _, r := range []*Report{mem, &cp} {
 		r.LinkFindings()
@@ -363,4 +380,24 @@ func TestRecordLogDamagedSpill(t *testing.T) {
 			t.Error("no error from a damaged spill file")
 		}
 	}
+}
+
+// spilledRecords returns where the records of l's chunks are in the
+// connections' stream, read from the chunks' packed indexes.
+func spilledRecords(t *testing.T, l *RecordLog) []logRun {
+	t.Helper()
+	var out []logRun
+	for _, ch := range l.chunks {
+		r := logRun{next: ch.connStart, packed: ch.packed}
+		for {
+			if err := r.advance(); err != nil {
+				t.Fatal(err)
+			}
+			if r.done {
+				break
+			}
+			out = append(out, r)
+		}
+	}
+	return out
 }
