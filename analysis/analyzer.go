@@ -143,6 +143,27 @@ type PendingReporter interface {
 	Pending(out Emitter)
 }
 
+// Preparer is an analyser whose Finish has a heavy part that reads only
+// the analyser's own state (judging per-peer histories): Prepare does that
+// part and keeps what it found for Finish. Engine.Finish calls the
+// Prepare of every Preparer just before the Finish calls, each on a
+// goroutine of its own and concurrently with the others, so that several
+// analysers' judging shares the cores while nothing else runs. Prepare
+// must not read or change the report, emit, or touch anything another
+// analyser can reach. Finish uses what Prepare found and forgets it, and
+// prepares by itself when Prepare was not called (an engine is not the
+// only caller), so a later Finish never sees an earlier Prepare's results.
+type Preparer interface {
+	Prepare()
+}
+
+// Findings is an Emitter that keeps the findings in a list, in the order
+// emitted (a Preparer's, until its Finish emits them).
+type Findings []report.Finding
+
+// Emit implements Emitter.
+func (l *Findings) Emit(f report.Finding) { *l = append(*l, f) }
+
 // Emitter records findings. Findings that name a connection are linked to it
 // by the engine.
 type Emitter interface {

@@ -19,7 +19,11 @@
 // reassembly package: they see only these events.
 //
 // Concurrency: an Engine and its analysers are used from one goroutine at a
-// time (offline, the pipeline gives them one of their own).
+// time (offline, the pipeline gives them one of their own), except that
+// Engine.Finish runs the Prepare of the analysers that have one (Preparer:
+// the per-peer judging of reuse, timewait and peers) concurrently, each on
+// a goroutine of its own touching only its analyser's state, before the
+// Finish calls.
 // Buffer ownership: event pointers are valid only during the call;
 // analysers copy what they keep. Limits: analysers keep per-connection state
 // keyed by flow.ConnID (ConnMap) and drop it on ConnClosed, so memory

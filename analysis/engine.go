@@ -1,7 +1,10 @@
 package analysis
 
 import (
+	"fmt"
+	"runtime/debug"
 	"sort"
+	"sync"
 
 	"connscope/flow"
 	"connscope/report"
@@ -16,6 +19,7 @@ type Engine struct {
 	exch  []ExchangeHandler
 	reps  []ConnReporter
 	recs  []RecordHandler
+	preps []Preparer
 
 	// The connections' shared SeqStates (newSeq nil: no analyser uses
 	// one), and states of closed connections for reuse.
@@ -52,6 +56,9 @@ func NewEngine(as []Analyzer) *Engine {
 		}
 		if h, ok := a.(RecordHandler); ok {
 			e.recs = append(e.recs, h)
+		}
+		if p, ok := a.(Preparer); ok {
+			e.preps = append(e.preps, p)
 		}
 	}
 	return e
@@ -161,12 +168,14 @@ func (c *collector) Emit(f report.Finding) {
 	c.fs = append(c.fs, f)
 }
 
-// Finish asks every analyser to add its results to rep, then orders the
-// findings deterministically (by time, connection, kind, summary), links
-// them to their connections and transactions (report.LinkFindings), and
-// fills the summary's finding counts. Connections and transactions must
-// already be in rep (or its record log).
+// Finish asks every analyser to add its results to rep (the Preparers'
+// Prepare first, concurrently), then orders the findings deterministically
+// (by time, connection, kind, summary), links them to their connections
+// and transactions (report.LinkFindings), and fills the summary's finding
+// counts. Connections and transactions must already be in rep (or its
+// record log).
 func (e *Engine) Finish(rep *report.Report) {
+	e.prepare()
 	col := &collector{}
 	for _, a := range e.all {
 		a.Finish(rep, col)
@@ -204,6 +213,40 @@ func (e *Engine) Finish(rep *report.Report) {
 		rep.Summary.Findings[fs[i].Kind] += fs[i].Count
 	}
 	rep.LinkFindings()
+}
+
+// prepare runs the Preparers' Prepare, one on the caller's goroutine and
+// each other on one of its own, and returns when all are done. A panic in
+// one is raised again on the caller's goroutine, with its stack.
+func (e *Engine) prepare() {
+	if len(e.preps) == 0 {
+		return
+	}
+	failed := make([]*preparePanic, len(e.preps))
+	run := func(i int) {
+		defer func() {
+			if v := recover(); v != nil {
+				failed[i] = &preparePanic{v, debug.Stack()}
+			}
+		}()
+		e.preps[i].Prepare()
+	}
+	var wg sync.WaitGroup
+	for i := 1; i < len(e.preps); i++ {
+		wg.Go(func() { run(i) })
+	}
+	run(0)
+	wg.Wait()
+	for _, p := range failed {
+		if p != nil {
+			panic(fmt.Sprintf("%v\n\nPrepare's goroutine:\n%s", p.value, p.stack))
+		}
+	}
+}
+
+type preparePanic struct {
+	value any
+	stack []byte
 }
 
 func connKey(f *report.Finding) int64 {

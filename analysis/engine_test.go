@@ -84,3 +84,74 @@ func TestEngineSeqState(t *testing.T) {
 		t.Fatal("WantsSegments is false with a PreSegmentHandler")
 	}
 }
+
+// prepProbe is a Preparer: Prepare waits until every probe of the same
+// meeting has started its own (so they must run at once), and Finish emits
+// one finding per Prepare it saw.
+type prepProbe struct {
+	name     string
+	arrive   chan struct{}
+	meet     <-chan struct{}
+	panicMsg string
+	prepared int
+}
+
+func (p *prepProbe) Name() string { return p.name }
+func (p *prepProbe) Prepare() {
+	p.arrive <- struct{}{}
+	<-p.meet
+	if p.panicMsg != "" {
+		panic(p.panicMsg)
+	}
+	p.prepared++
+}
+func (p *prepProbe) Finish(_ *report.Report, out Emitter) {
+	out.Emit(report.Finding{Kind: p.name, Summary: fmt.Sprint(p.prepared)})
+	p.prepared = 0
+}
+
+// preparers returns n probes whose Prepare calls return only once all n
+// have started.
+func preparers(n int) []*prepProbe {
+	arrive, meet := make(chan struct{}), make(chan struct{})
+	go func() {
+		for range n {
+			<-arrive
+		}
+		close(meet)
+	}()
+	ps := make([]*prepProbe, n)
+	for i := range ps {
+		ps[i] = &prepProbe{name: fmt.Sprintf("p%d", i), arrive: arrive, meet: meet}
+	}
+	return ps
+}
+
+// TestEnginePrepare: Finish runs the Preparers' Prepare concurrently (the
+// probes meet, or the test would hang), before any Finish, each once; a
+// panic in a Prepare on another goroutine reaches Finish's caller.
+func TestEnginePrepare(t *testing.T) {
+	ps := preparers(3)
+	e := NewEngine([]Analyzer{ps[0], ps[1], ps[2]})
+	rep := &report.Report{}
+	e.Finish(rep)
+	var got []string
+	for _, f := range rep.Findings {
+		got = append(got, f.Kind+"="+f.Summary)
+	}
+	if want := "p0=1 p1=1 p2=1"; strings.Join(got, " ") != want {
+		t.Fatalf("findings %v, want %s", got, want)
+	}
+
+	ps = preparers(2)
+	ps[1].panicMsg = "judging failed"
+	e = NewEngine([]Analyzer{ps[0], ps[1]})
+	defer func() {
+		v := recover()
+		if s, _ := v.(string); !strings.Contains(s, "judging failed") || !strings.Contains(s, "Prepare's goroutine") {
+			t.Fatalf("recovered %v, want the Prepare's panic", v)
+		}
+	}()
+	e.Finish(&report.Report{})
+	t.Fatal("no panic")
+}

@@ -6,7 +6,9 @@
 // Events: ConnOpened, ConnClosed, Exchange. Findings: none (detectors that
 // judge concurrency or churn read the rows from the report). Output:
 // report.Peers and Summary.MaxParallelConnections. Concurrency: one
-// goroutine. Limits: at most Config.MaxPeers pairs are tracked; each pair
-// keeps the start and end time of its connections (16 bytes each) and a set
-// of client ports (at most 65,536).
+// goroutine (Prepare, which builds the rows, may run beside other
+// analysers'; see analysis.Preparer). Limits: at most Config.MaxPeers pairs
+// are tracked; each pair keeps the start and duration of its connections
+// (a packed analysis.History row each) and a set of client ports (at most
+// 65,536).
 package peers

@@ -43,6 +43,9 @@ type Analyzer struct {
 	peers   map[key]*peer
 	byConn  analysis.ConnMap[*peer]
 	dropped int
+	// The rows Prepare built, for Finish.
+	prepared bool
+	rows     []report.Peer
 }
 
 // New returns a peer-table builder.
@@ -118,8 +121,8 @@ func (a *Analyzer) Exchange(e *analysis.Exchange) {
 	}
 }
 
-// Finish implements analysis.Analyzer: it writes report.Peers.
-func (a *Analyzer) Finish(rep *report.Report, _ analysis.Emitter) {
+// Prepare implements analysis.Preparer: it builds the peer rows.
+func (a *Analyzer) Prepare() {
 	keys := make([]key, 0, len(a.peers))
 	for k := range a.peers {
 		keys = append(keys, k)
@@ -130,6 +133,7 @@ func (a *Analyzer) Finish(rep *report.Report, _ analysis.Emitter) {
 		}
 		return keys[i].server.Less(keys[j].server)
 	})
+	a.rows = a.rows[:0]
 	for _, k := range keys {
 		p := a.peers[k]
 		if p.spans.Len() == 0 {
@@ -159,11 +163,24 @@ func (a *Analyzer) Finish(rep *report.Report, _ analysis.Emitter) {
 		if span := starts[len(starts)-1].Sub(starts[0]); span >= time.Second {
 			row.ConnectionRatePerS = round2(float64(len(starts)-1) / span.Seconds())
 		}
+		a.rows = append(a.rows, row)
+	}
+	a.prepared = true
+}
+
+// Finish implements analysis.Analyzer: it writes report.Peers. It leaves
+// the peer tables as they are: live snapshots call it again and again.
+func (a *Analyzer) Finish(rep *report.Report, _ analysis.Emitter) {
+	if !a.prepared {
+		a.Prepare()
+	}
+	for _, row := range a.rows {
 		if row.MaxParallel > rep.Summary.MaxParallelConnections {
 			rep.Summary.MaxParallelConnections = row.MaxParallel
 		}
 		rep.Peers = append(rep.Peers, row)
 	}
+	a.rows, a.prepared = nil, false
 	if a.dropped > 0 {
 		if rep.Capture.Anomalies == nil {
 			rep.Capture.Anomalies = map[string]uint64{}

@@ -35,9 +35,10 @@
 // server was still open is only caught when it also follows a close.
 //
 // Configuration: Options (ReuseWindow, MinReopened), defaults from
-// DefaultOptions. Concurrency: one goroutine. Buffer ownership: copies
-// times and counts. Limits: one 48-byte record per closed connection of a
-// tracked peer until Finish (the report holds one per connection anyway),
+// DefaultOptions. Concurrency: one goroutine (Prepare, the judging, may run
+// beside other analysers'; see analysis.Preparer). Buffer ownership: copies
+// times and counts. Limits: a packed row of six numbers (analysis.History)
+// per closed connection of a tracked peer until Finish,
 // for at most Config.MaxPeers peers (more are counted in the capture
 // anomaly "analysis_reuse_peer_limit").
 package reuse

@@ -141,6 +141,9 @@ type Analyzer struct {
 	free    analysis.FreeList[connState]
 	peers   map[h1.PeerKey]*peerState
 	dropped int
+	// The findings Prepare found, for Finish.
+	prepared bool
+	judged   analysis.Findings
 }
 
 // New returns a reuse detector with the default options.
@@ -212,18 +215,32 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 	a.free.Put(s)
 }
 
-// Finish implements analysis.Analyzer.
-func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
+// Prepare implements analysis.Preparer: it judges every peer.
+func (a *Analyzer) Prepare() {
 	keys := make([]h1.PeerKey, 0, len(a.peers))
 	for k := range a.peers {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
+	a.judged = a.judged[:0]
 	for _, k := range keys {
 		if f, ok := a.judge(k, a.peers[k]); ok {
-			out.Emit(f)
+			a.judged.Emit(f)
 		}
 	}
+	a.prepared = true
+}
+
+// Finish implements analysis.Analyzer. It leaves the peer tables as they
+// are: live snapshots call it again and again.
+func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
+	if !a.prepared {
+		a.Prepare()
+	}
+	for _, f := range a.judged {
+		out.Emit(f)
+	}
+	a.judged, a.prepared = nil, false
 	if a.dropped > 0 {
 		if rep.Capture.Anomalies == nil {
 			rep.Capture.Anomalies = map[string]uint64{}

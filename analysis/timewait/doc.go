@@ -36,8 +36,9 @@
 //
 // Events: ConnClosed. Output: findings and the two report.Peer fields.
 // Configuration: analysis.Config and Config (New). Concurrency: one
-// goroutine. Buffer ownership: nothing from an event is retained. Limits: at
-// most analysis.Config.MaxPeers pairs (others are counted in the
-// "analysis_timewait_peer_limit" anomaly); each keeps 40 bytes per
-// connection until Finish.
+// goroutine (Prepare, the judging, may run beside other analysers'; see
+// analysis.Preparer). Buffer ownership: nothing from an event is retained.
+// Limits: at most analysis.Config.MaxPeers pairs (others are counted in the
+// "analysis_timewait_peer_limit" anomaly); each keeps a packed row of six
+// numbers per connection (analysis.History) until Finish.
 package timewait

@@ -196,6 +196,10 @@ type Analyzer struct {
 	cfg     Config
 	peers   map[key]*peer
 	dropped uint64
+	// What Prepare found, for Finish.
+	prepared bool
+	judged   analysis.Findings
+	results  []judged
 }
 
 // New returns the analyser (zero fields of either config take defaults).
@@ -238,8 +242,8 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 	p.conns.Append(cn.row())
 }
 
-// Finish implements analysis.Analyzer.
-func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
+// Prepare implements analysis.Preparer: it judges every peer.
+func (a *Analyzer) Prepare() {
 	keys := make([]key, 0, len(a.peers))
 	for k := range a.peers {
 		keys = append(keys, k)
@@ -250,17 +254,33 @@ func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
 		}
 		return keys[i].server.Less(keys[j].server)
 	})
+	a.judged = a.judged[:0]
+	a.results = a.results[:0]
+	for _, k := range keys {
+		a.results = append(a.results, judged{k, a.judge(a.peers[k], &a.judged)})
+	}
+	a.prepared = true
+}
+
+// Finish implements analysis.Analyzer.
+func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
+	if !a.prepared {
+		a.Prepare()
+	}
+	for _, f := range a.judged {
+		out.Emit(f)
+	}
 	rows := map[[2]string]*report.Peer{}
 	for i := range rep.Peers {
 		rows[[2]string{rep.Peers[i].Client, rep.Peers[i].Server}] = &rep.Peers[i]
 	}
-	for _, k := range keys {
-		r := a.judge(a.peers[k], out)
-		if row := rows[[2]string{k.client.String(), k.server.String()}]; row != nil {
-			row.TimeWaitPeak = r.peak
-			row.TimeWaitReuse = r.reuse
+	for _, j := range a.results {
+		if row := rows[[2]string{j.key.client.String(), j.key.server.String()}]; row != nil {
+			row.TimeWaitPeak = j.r.peak
+			row.TimeWaitReuse = j.r.reuse
 		}
 	}
+	a.judged, a.results, a.prepared = nil, nil, false
 	if a.dropped > 0 {
 		if rep.Capture.Anomalies == nil {
 			rep.Capture.Anomalies = map[string]uint64{}
@@ -271,6 +291,12 @@ func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
 }
 
 type result struct{ peak, reuse int }
+
+// judged is a peer's result, as Prepare found it.
+type judged struct {
+	key key
+	r   result
+}
 
 func (a *Analyzer) severity(util float64) string {
 	switch {
