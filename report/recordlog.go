@@ -52,7 +52,7 @@ type RecordLog struct {
 	dir      string
 	mem      []byte
 	file     *os.File
-	memIdx   []memEntry // the records in memory, in the order added
+	memIdx   []memEntry // the records in memory (spill and each sort it by id)
 	chunks   []chunkIndex
 	n, nTx   int
 	spillErr error
