@@ -157,6 +157,29 @@ type Preparer interface {
 	Prepare()
 }
 
+// Prepared is what a Preparer's Prepare found, kept for its Finish (Set),
+// which takes it (Take) and so makes the contract of Preparer hold: Take
+// calls prepare first when Prepare was not called since the last Take, and
+// forgets what it returns.
+type Prepared[T any] struct {
+	val T
+	ok  bool
+}
+
+// Set keeps v for the next Take.
+func (p *Prepared[T]) Set(v T) { p.val, p.ok = v, true }
+
+// Take returns what Set kept since the last Take, calling prepare (which
+// must call Set) first when nothing was, and forgets it.
+func (p *Prepared[T]) Take(prepare func()) T {
+	if !p.ok {
+		prepare()
+	}
+	v := p.val
+	*p = Prepared[T]{}
+	return v
+}
+
 // Findings is an Emitter that keeps the findings in a list, in the order
 // emitted (a Preparer's, until its Finish emits them).
 type Findings []report.Finding

@@ -155,3 +155,16 @@ func TestEnginePrepare(t *testing.T) {
 	e.Finish(&report.Report{})
 	t.Fatal("no panic")
 }
+
+// TestPrepared: Take uses what Set kept, prepares when nothing was kept,
+// and forgets, so a later Take prepares again.
+func TestPrepared(t *testing.T) {
+	var p Prepared[int]
+	calls := 0
+	prepare := func() { calls++; p.Set(10 * calls) }
+	p.Set(7)
+	got := []int{p.Take(prepare), p.Take(prepare), p.Take(prepare)}
+	if want := []int{7, 10, 20}; fmt.Sprint(got) != fmt.Sprint(want) || calls != 2 {
+		t.Fatalf("Take gave %v with %d prepares, want %v with 2", got, calls, want)
+	}
+}

@@ -39,13 +39,11 @@ type peer struct {
 
 // Analyzer is the peer-table builder.
 type Analyzer struct {
-	cfg     analysis.Config
-	peers   map[key]*peer
-	byConn  analysis.ConnMap[*peer]
-	dropped int
-	// The rows Prepare built, for Finish.
-	prepared bool
-	rows     []report.Peer
+	cfg      analysis.Config
+	peers    map[key]*peer
+	byConn   analysis.ConnMap[*peer]
+	dropped  int
+	prepared analysis.Prepared[[]report.Peer] // the rows
 }
 
 // New returns a peer-table builder.
@@ -133,7 +131,7 @@ func (a *Analyzer) Prepare() {
 		}
 		return keys[i].server.Less(keys[j].server)
 	})
-	a.rows = a.rows[:0]
+	var rows []report.Peer
 	for _, k := range keys {
 		p := a.peers[k]
 		if p.spans.Len() == 0 {
@@ -163,24 +161,20 @@ func (a *Analyzer) Prepare() {
 		if span := starts[len(starts)-1].Sub(starts[0]); span >= time.Second {
 			row.ConnectionRatePerS = round2(float64(len(starts)-1) / span.Seconds())
 		}
-		a.rows = append(a.rows, row)
+		rows = append(rows, row)
 	}
-	a.prepared = true
+	a.prepared.Set(rows)
 }
 
 // Finish implements analysis.Analyzer: it writes report.Peers. It leaves
 // the peer tables as they are: live snapshots call it again and again.
 func (a *Analyzer) Finish(rep *report.Report, _ analysis.Emitter) {
-	if !a.prepared {
-		a.Prepare()
-	}
-	for _, row := range a.rows {
+	for _, row := range a.prepared.Take(a.Prepare) {
 		if row.MaxParallel > rep.Summary.MaxParallelConnections {
 			rep.Summary.MaxParallelConnections = row.MaxParallel
 		}
 		rep.Peers = append(rep.Peers, row)
 	}
-	a.rows, a.prepared = nil, false
 	if a.dropped > 0 {
 		if rep.Capture.Anomalies == nil {
 			rep.Capture.Anomalies = map[string]uint64{}

@@ -135,15 +135,13 @@ type peerState struct {
 
 // Analyzer is the reuse detector.
 type Analyzer struct {
-	cfg     analysis.Config
-	opt     Options
-	conns   analysis.ConnMap[*connState]
-	free    analysis.FreeList[connState]
-	peers   map[h1.PeerKey]*peerState
-	dropped int
-	// The findings Prepare found, for Finish.
-	prepared bool
-	judged   analysis.Findings
+	cfg      analysis.Config
+	opt      Options
+	conns    analysis.ConnMap[*connState]
+	free     analysis.FreeList[connState]
+	peers    map[h1.PeerKey]*peerState
+	dropped  int
+	prepared analysis.Prepared[analysis.Findings]
 }
 
 // New returns a reuse detector with the default options.
@@ -222,25 +220,21 @@ func (a *Analyzer) Prepare() {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
-	a.judged = a.judged[:0]
+	var judged analysis.Findings
 	for _, k := range keys {
 		if f, ok := a.judge(k, a.peers[k]); ok {
-			a.judged.Emit(f)
+			judged.Emit(f)
 		}
 	}
-	a.prepared = true
+	a.prepared.Set(judged)
 }
 
 // Finish implements analysis.Analyzer. It leaves the peer tables as they
 // are: live snapshots call it again and again.
 func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
-	if !a.prepared {
-		a.Prepare()
-	}
-	for _, f := range a.judged {
+	for _, f := range a.prepared.Take(a.Prepare) {
 		out.Emit(f)
 	}
-	a.judged, a.prepared = nil, false
 	if a.dropped > 0 {
 		if rep.Capture.Anomalies == nil {
 			rep.Capture.Anomalies = map[string]uint64{}

@@ -192,14 +192,11 @@ type peer struct {
 
 // Analyzer is the TIME_WAIT and port-pressure detector.
 type Analyzer struct {
-	acfg    analysis.Config
-	cfg     Config
-	peers   map[key]*peer
-	dropped uint64
-	// What Prepare found, for Finish.
-	prepared bool
-	judged   analysis.Findings
-	results  []judged
+	acfg     analysis.Config
+	cfg      Config
+	peers    map[key]*peer
+	dropped  uint64
+	prepared analysis.Prepared[judgement]
 }
 
 // New returns the analyser (zero fields of either config take defaults).
@@ -254,33 +251,29 @@ func (a *Analyzer) Prepare() {
 		}
 		return keys[i].server.Less(keys[j].server)
 	})
-	a.judged = a.judged[:0]
-	a.results = a.results[:0]
+	var j judgement
 	for _, k := range keys {
-		a.results = append(a.results, judged{k, a.judge(a.peers[k], &a.judged)})
+		j.results = append(j.results, peerResult{k, a.judge(a.peers[k], &j.findings)})
 	}
-	a.prepared = true
+	a.prepared.Set(j)
 }
 
 // Finish implements analysis.Analyzer.
 func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
-	if !a.prepared {
-		a.Prepare()
-	}
-	for _, f := range a.judged {
+	j := a.prepared.Take(a.Prepare)
+	for _, f := range j.findings {
 		out.Emit(f)
 	}
 	rows := map[[2]string]*report.Peer{}
 	for i := range rep.Peers {
 		rows[[2]string{rep.Peers[i].Client, rep.Peers[i].Server}] = &rep.Peers[i]
 	}
-	for _, j := range a.results {
-		if row := rows[[2]string{j.key.client.String(), j.key.server.String()}]; row != nil {
-			row.TimeWaitPeak = j.r.peak
-			row.TimeWaitReuse = j.r.reuse
+	for _, pr := range j.results {
+		if row := rows[[2]string{pr.key.client.String(), pr.key.server.String()}]; row != nil {
+			row.TimeWaitPeak = pr.r.peak
+			row.TimeWaitReuse = pr.r.reuse
 		}
 	}
-	a.judged, a.results, a.prepared = nil, nil, false
 	if a.dropped > 0 {
 		if rep.Capture.Anomalies == nil {
 			rep.Capture.Anomalies = map[string]uint64{}
@@ -292,8 +285,13 @@ func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
 
 type result struct{ peak, reuse int }
 
-// judged is a peer's result, as Prepare found it.
-type judged struct {
+// judgement is what Prepare found: the findings, and each peer's result.
+type judgement struct {
+	findings analysis.Findings
+	results  []peerResult
+}
+
+type peerResult struct {
 	key key
 	r   result
 }
