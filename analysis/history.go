@@ -1,6 +1,9 @@
 package analysis
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"time"
+)
 
 // MaxHistoryWidth is the most fields a History row holds.
 const MaxHistoryWidth = 8
@@ -22,6 +25,14 @@ type History struct {
 	prev  [MaxHistoryWidth]int64
 	pages [][]byte
 }
+
+// LateRows is the window the analysers give History.Sorted for their rows
+// of times in nanoseconds: a row more than this behind the latest time
+// appended before it (a connection that lived longer, or waited out the
+// full close linger while later ones were reported after the quiet one)
+// is kept aside unpacked; the others are ordered within a heap that spans
+// at most this much time.
+const LateRows = int64(2 * time.Second)
 
 // Page sizes of History, in bytes.
 const (

@@ -1,7 +1,7 @@
 package peers
 
 import (
-	"slices"
+	"iter"
 	"sort"
 	"time"
 
@@ -137,17 +137,35 @@ func (a *Analyzer) Prepare() {
 		if p.spans.Len() == 0 {
 			continue
 		}
-		starts, ends := make([]flow.Time, 0, p.spans.Len()), make([]flow.Time, 0, p.spans.Len())
-		p.spans.Each(func(row []int64) {
-			starts = append(starts, flow.Time(row[0]))
-			ends = append(ends, flow.Time(row[0]+row[1]))
-		})
+		// The starts in order, the ends in order beside them.
+		ends, stop := iter.Pull(p.spans.Sorted(spanEnd, analysis.LateRows))
+		par := Parallel{Next: func() (flow.Time, bool) {
+			row, ok := ends()
+			if !ok {
+				return 0, false
+			}
+			return flow.Time(row[0] + row[1]), true
+		}}
+		win := WindowPeak{Window: time.Second}
+		n := 0
+		var first, last flow.Time
+		for row := range p.spans.Sorted(spanStart, analysis.LateRows) {
+			s := flow.Time(row[0])
+			if n == 0 {
+				first = s
+			}
+			last = s
+			n++
+			par.Start(s)
+			win.Add(s)
+		}
+		stop()
 		row := report.Peer{
 			Client:         k.client.String(),
 			Server:         k.server.String(),
-			Connections:    len(starts),
+			Connections:    n,
 			Handshakes:     p.handshakes,
-			MaxParallel:    MaxParallel(starts, ends), // sorts starts
+			MaxParallel:    par.Max(),
 			ClientPorts:    p.ports.Len(),
 			Requests:       p.requests,
 			FirstSeen:      report.FormatTime(int64(p.first)),
@@ -157,9 +175,9 @@ func (a *Analyzer) Prepare() {
 			Resets:         p.resets,
 			Refused:        p.refused,
 		}
-		row.PeakRatePerS = PeakPerWindow(starts, time.Second)
-		if span := starts[len(starts)-1].Sub(starts[0]); span >= time.Second {
-			row.ConnectionRatePerS = round2(float64(len(starts)-1) / span.Seconds())
+		row.PeakRatePerS = win.Max()
+		if span := last.Sub(first); span >= time.Second {
+			row.ConnectionRatePerS = round2(float64(n-1) / span.Seconds())
 		}
 		rows = append(rows, row)
 	}
@@ -185,35 +203,60 @@ func (a *Analyzer) Finish(rep *report.Report, _ analysis.Emitter) {
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
-// MaxParallel returns the largest number of intervals [starts[i], ends[i])
-// open at one instant. An interval that ends exactly when another starts
-// does not overlap it. It sorts starts and ends in place.
-func MaxParallel(starts, ends []flow.Time) int {
-	slices.Sort(starts)
-	slices.Sort(ends)
-	cur, best, j := 0, 0, 0
-	for _, s := range starts {
-		for j < len(ends) && ends[j] <= s {
-			cur--
-			j++
-		}
-		cur++
-		best = max(best, cur)
-	}
-	return best
+// Row keys of a peer's spans (start, duration) for History.Sorted.
+func spanStart(row []int64) (int64, int64) { return row[0], 0 }
+func spanEnd(row []int64) (int64, int64)   { return row[0] + row[1], 0 }
+
+// Parallel finds the largest number of intervals open at one instant,
+// given their starts in increasing order (Start) and their ends in
+// increasing order (Next, pulled as needed). An interval that ends exactly
+// when another starts does not overlap it.
+type Parallel struct {
+	Next      func() (flow.Time, bool)
+	end       flow.Time
+	have, ran bool
+	cur, best int
 }
 
-// PeakPerWindow returns the most sorted times falling in any window of
-// length w.
-func PeakPerWindow(sorted []flow.Time, w time.Duration) int {
-	best, j := 0, 0
-	for i := range sorted {
-		for sorted[i].Sub(sorted[j]) >= w {
-			j++
-		}
-		if n := i - j + 1; n > best {
-			best = n
-		}
+// Start counts an interval starting at s.
+func (p *Parallel) Start(s flow.Time) {
+	if !p.ran {
+		p.end, p.have = p.Next()
+		p.ran = true
 	}
-	return best
+	for p.have && p.end <= s {
+		p.cur--
+		p.end, p.have = p.Next()
+	}
+	p.cur++
+	p.best = max(p.best, p.cur)
 }
+
+// Max returns the most intervals open at once so far.
+func (p *Parallel) Max() int { return p.best }
+
+// WindowPeak finds the most times falling in any window of length Window,
+// given the times in increasing order (Add); it keeps the times of one
+// window.
+type WindowPeak struct {
+	Window time.Duration
+	times  []flow.Time
+	head   int
+	best   int
+}
+
+// Add counts a time.
+func (w *WindowPeak) Add(t flow.Time) {
+	for w.head < len(w.times) && t.Sub(w.times[w.head]) >= w.Window {
+		w.head++
+	}
+	if w.head > 0 && w.head >= len(w.times)/2 {
+		w.times = append(w.times[:0], w.times[w.head:]...)
+		w.head = 0
+	}
+	w.times = append(w.times, t)
+	w.best = max(w.best, len(w.times)-w.head)
+}
+
+// Max returns the most times in one window so far.
+func (w *WindowPeak) Max() int { return w.best }

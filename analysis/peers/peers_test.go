@@ -91,6 +91,33 @@ func TestPeerLimit(t *testing.T) {
 	}
 }
 
+// maxParallel runs Parallel over intervals given in any order.
+func maxParallel(starts, ends []flow.Time) int {
+	slices.Sort(starts)
+	slices.Sort(ends)
+	p := Parallel{Next: func() (flow.Time, bool) {
+		if len(ends) == 0 {
+			return 0, false
+		}
+		e := ends[0]
+		ends = ends[1:]
+		return e, true
+	}}
+	for _, s := range starts {
+		p.Start(s)
+	}
+	return p.Max()
+}
+
+// peakPerWindow runs WindowPeak over times in increasing order.
+func peakPerWindow(sorted []flow.Time, w time.Duration) int {
+	p := WindowPeak{Window: w}
+	for _, t := range sorted {
+		p.Add(t)
+	}
+	return p.Max()
+}
+
 func TestMaxParallel(t *testing.T) {
 	tm := func(ns ...int64) []flow.Time {
 		out := make([]flow.Time, len(ns))
@@ -111,7 +138,7 @@ func TestMaxParallel(t *testing.T) {
 		{"unsorted input", tm(7, 1), tm(9, 8), 2},
 	}
 	for _, c := range cases {
-		if got := MaxParallel(c.starts, c.ends); got != c.want {
+		if got := maxParallel(c.starts, c.ends); got != c.want {
 			t.Errorf("%s: MaxParallel = %d, want %d", c.name, got, c.want)
 		}
 	}
@@ -135,8 +162,8 @@ func TestMaxParallel(t *testing.T) {
 			}
 			want = max(want, open)
 		}
-		if got := MaxParallel(slices.Clone(starts), slices.Clone(ends)); got != want {
-			t.Fatalf("MaxParallel(%v, %v) = %d, want %d", starts, ends, got, want)
+		if got := maxParallel(slices.Clone(starts), slices.Clone(ends)); got != want {
+			t.Fatalf("maxParallel(%v, %v) = %d, want %d", starts, ends, got, want)
 		}
 	}
 }
@@ -160,8 +187,35 @@ func TestPeakPerWindow(t *testing.T) {
 		{s(0, 100, 200, 1150, 1190), 3},
 	}
 	for _, c := range cases {
-		if got := PeakPerWindow(c.times, time.Second); got != c.want {
-			t.Errorf("PeakPerWindow(%v) = %d, want %d", c.times, got, c.want)
+		if got := peakPerWindow(c.times, time.Second); got != c.want {
+			t.Errorf("peakPerWindow(%v) = %d, want %d", c.times, got, c.want)
+		}
+	}
+	// Against a count at every time, on long runs of bursts and gaps (the
+	// window's list is compacted as it goes).
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 50 {
+		var times []flow.Time
+		at := flow.Time(0)
+		for range 400 {
+			at += flow.Time(rng.Int64N(int64(300 * time.Millisecond)))
+			if rng.IntN(20) == 0 {
+				at += flow.Time(2 * time.Second)
+			}
+			times = append(times, at)
+		}
+		want := 0
+		for i := range times {
+			n := 0
+			for _, u := range times[i:] {
+				if u.Sub(times[i]) < time.Second {
+					n++
+				}
+			}
+			want = max(want, n)
+		}
+		if got := peakPerWindow(times, time.Second); got != want {
+			t.Fatalf("peakPerWindow = %d, want %d", got, want)
 		}
 	}
 }

@@ -1,0 +1,81 @@
+package analysis
+
+import (
+	"cmp"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestHistorySorted: Sorted gives the rows in the order of a full sort by
+// key, for rows in order, nearly in order, with late rows (far behind,
+// kept aside), in reverse, with ties of the first key, extreme keys and a
+// consumer that stops early; and on nearly ordered rows its heap holds only
+// a window's span of them.
+func TestHistorySorted(t *testing.T) {
+	byFirst := func(row []int64) (int64, int64) { return row[0], row[1] }
+	const window = 1000
+	cases := []struct {
+		name  string
+		n     int
+		gen   func(rng *rand.Rand, i int) int64
+		bound int // most rows the heap may hold (0: no check)
+	}{
+		{"in order", 5000, func(_ *rand.Rand, i int) int64 { return int64(i) * 10 }, 2},
+		{"nearly", 5000, func(rng *rand.Rand, i int) int64 { return int64(i)*10 + rng.Int64N(500) }, 110},
+		{"late rows", 5000, func(rng *rand.Rand, i int) int64 {
+			if rng.IntN(50) == 0 {
+				return int64(i)*10 - 30_000 - rng.Int64N(10_000) // a long-lived connection
+			}
+			return int64(i)*10 + rng.Int64N(500)
+		}, 110},
+		{"reverse", 300, func(_ *rand.Rand, i int) int64 { return -int64(i) * 10 }, 0},
+		{"ties", 3000, func(rng *rand.Rand, i int) int64 { return int64(i/7)*10 + rng.Int64N(3) }, 0},
+		{"extremes", 200, func(rng *rand.Rand, i int) int64 {
+			return []int64{math.MinInt64, math.MaxInt64, 0, -1, math.MaxInt64 - 1, math.MinInt64 + 1}[rng.IntN(6)]
+		}, 0},
+		{"empty", 0, nil, 0},
+	}
+	for _, c := range cases {
+		rng := rand.New(rand.NewPCG(3, uint64(c.n)))
+		var h History
+		var want [][]int64
+		for i := range c.n {
+			row := []int64{c.gen(rng, i), int64(i), rng.Int64()} // second key unique
+			h.Append(row...)
+			want = append(want, row)
+		}
+		slices.SortFunc(want, func(a, b []int64) int {
+			if r := cmp.Compare(a[0], b[0]); r != 0 {
+				return r
+			}
+			return cmp.Compare(a[1], b[1])
+		})
+		var got [][]int64
+		held := h.eachSorted(byFirst, window, func(row []int64) bool {
+			got = append(got, slices.Clone(row))
+			return true
+		})
+		if !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("%s: %d rows out of order (of %d)", c.name, len(got), len(want))
+			continue
+		}
+		if c.bound > 0 && held > c.bound {
+			t.Errorf("%s: the heap held %d rows, want at most %d", c.name, held, c.bound)
+		}
+		// Stopping early gives a prefix.
+		if c.n > 10 {
+			var prefix [][]int64
+			for row := range h.Sorted(byFirst, window) {
+				prefix = append(prefix, slices.Clone(row))
+				if len(prefix) == c.n/2 {
+					break
+				}
+			}
+			if !slices.EqualFunc(prefix, want[:c.n/2], slices.Equal) {
+				t.Errorf("%s: stopping early did not give a prefix", c.name)
+			}
+		}
+	}
+}
