@@ -1,9 +1,8 @@
 package reuse
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
+	"iter"
 	"sort"
 	"time"
 
@@ -114,6 +113,17 @@ func bit(on bool, b int64) int64 {
 		return b
 	}
 	return 0
+}
+
+// History keys of rec rows: the start, and for a reusable connection that
+// closed its close (the other rows' start: the pairing skips them); the id
+// breaks ties.
+func byStart(row []int64) (int64, int64) { return row[1], row[0] }
+func byClose(row []int64) (int64, int64) {
+	if row[5]&(recReusable|recClosed) == recReusable|recClosed {
+		return row[1] + row[2], row[0]
+	}
+	return row[1], row[0]
 }
 
 // recOf is the inverse of rec.row.
@@ -244,49 +254,48 @@ func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
 }
 
 func (a *Analyzer) judge(k h1.PeerKey, ps *peerState) (report.Finding, bool) {
-	recs := make([]rec, 0, ps.recs.Len())
-	ps.recs.Each(func(row []int64) { recs = append(recs, recOf(row)) })
-	byStart := func(a, b rec) int {
-		if c := cmp.Compare(a.start, b.start); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.id, b.id)
-	}
-	if !slices.IsSortedFunc(recs, byStart) {
-		slices.SortFunc(recs, byStart)
-	}
-	// The close times of the reusable connections, in order (all the
-	// pairing below needs of them).
-	closes := make([]flow.Time, 0, len(recs))
-	requests, singles := 0, 0
-	for _, r := range recs {
+	n, requests, singles := ps.recs.Len(), 0, 0
+	ps.recs.Each(func(row []int64) {
+		r := recOf(row)
 		requests += r.requests
 		if r.single {
 			singles++
 		}
-		if r.reusable && r.close != 0 {
-			closes = append(closes, r.close)
+	})
+	// Pair each reusable close, in time order, with the next connection
+	// the client opened after it (first come, first served): that
+	// connection is the one that could have been avoided. A later
+	// connection is not: the client had already moved on to another one.
+	// The connections in order of start, the closes in order of time, each
+	// from the packed rows (History.Sorted).
+	starts, stop := iter.Pull(ps.recs.Sorted(byStart, analysis.LateRows))
+	defer stop()
+	var next rec
+	have := false
+	advance := func() {
+		var row []int64
+		if row, have = starts(); have {
+			next = recOf(row)
 		}
 	}
-	if !slices.IsSorted(closes) {
-		slices.Sort(closes)
-	}
-	// Pair each reusable close with the next connection the client opened
-	// after it (first come, first served): that connection is the one that
-	// could have been avoided. A later connection is not: the client had
-	// already moved on to another one.
+	advance()
 	var site h1.Site
 	var avoidable time.Duration
-	clientDisabled, j := 0, 0
-	for _, closeAt := range closes {
-		for j < len(recs) && recs[j].start < closeAt {
-			j++
+	clientDisabled := 0
+	for row := range ps.recs.Sorted(byClose, analysis.LateRows) {
+		c := recOf(row)
+		if !c.reusable || c.close == 0 {
+			continue
 		}
-		if j == len(recs) {
+		closeAt := c.close
+		for have && next.start < closeAt {
+			advance()
+		}
+		if !have {
 			break
 		}
-		r := recs[j]
-		j++
+		r := next
+		advance()
 		if !r.single || !r.syn || r.start.Sub(closeAt) > a.opt.ReuseWindow {
 			continue
 		}
@@ -300,17 +309,17 @@ func (a *Analyzer) judge(k h1.PeerKey, ps *peerState) (report.Finding, bool) {
 		return report.Finding{}, false
 	}
 	f := report.Finding{Kind: Kind, Severity: report.SeverityWarning, Peer: k.String(), Evidence: map[string]any{
-		"connections":                len(recs),
+		"connections":                n,
 		"single_request_connections": singles,
 		"requests":                   requests,
-		"requests_per_connection":    h1.Round2(float64(requests) / float64(len(recs))),
+		"requests_per_connection":    h1.Round2(float64(requests) / float64(n)),
 		"reopened":                   site.Count,
 		"avoidable_setup_us":         h1.US(avoidable),
 		"client_disabled_keepalive":  clientDisabled,
 	}}
 	site.Apply(&f)
 	f.DurationUS = h1.US(avoidable)
-	f.Summary = fmt.Sprintf("%s opened %d new connections to %s for one request each instead of reusing one (%.2f requests per connection)", k.Client, site.Count, k.Server, float64(requests)/float64(len(recs)))
+	f.Summary = fmt.Sprintf("%s opened %d new connections to %s for one request each instead of reusing one (%.2f requests per connection)", k.Client, site.Count, k.Server, float64(requests)/float64(n))
 	f.Advice = "Reuse connections: keep one HTTP client (connection pool) for all requests, drop Connection: close, use HTTP/1.1 or HTTP/1.0 keep-alive, and read responses to the end so connections return to the pool."
 	return f, true
 }

@@ -1,10 +1,14 @@
 package reuse
 
 import (
+	"cmp"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
 	"connscope/analysis"
+	"connscope/analysis/internal/h1"
 	"connscope/analysis/internal/h1/h1test"
 	"connscope/flow"
 	"connscope/report"
@@ -108,5 +112,83 @@ func TestRecRow(t *testing.T) {
 				t.Errorf("flags %05b: %+v, want %+v", f, got, r)
 			}
 		})
+	}
+}
+
+// batchReopened is the pairing as a sort of every row: the reference the
+// streamed judging (History.Sorted) must agree with.
+func batchReopened(recs []rec, window time.Duration) (reopened int, avoidable time.Duration) {
+	recs = slices.Clone(recs)
+	slices.SortFunc(recs, func(a, b rec) int {
+		if c := cmp.Compare(a.start, b.start); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	var closes []flow.Time
+	for _, r := range recs {
+		if r.reusable && r.close != 0 {
+			closes = append(closes, r.close)
+		}
+	}
+	slices.Sort(closes)
+	j := 0
+	for _, c := range closes {
+		for j < len(recs) && recs[j].start < c {
+			j++
+		}
+		if j == len(recs) {
+			break
+		}
+		r := recs[j]
+		j++
+		if r.single && r.syn && r.start.Sub(c) <= window {
+			reopened++
+			avoidable += r.setup
+		}
+	}
+	return reopened, avoidable
+}
+
+// TestJudgeAgainstSort: on random peers whose connections are added in
+// close order (short ones nearly in start order, some long-lived ones far
+// behind, equal start times), the judging finds what sorting every row
+// finds.
+func TestJudgeAgainstSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	a := New(analysis.Config{})
+	a.opt.MinReopened = 1
+	for trial := range 200 {
+		var recs []rec
+		at := flow.Time(1_700_000_000_000_000_000)
+		for i := range 1 + rng.IntN(300) {
+			at += flow.Time(rng.Int64N(int64(50 * ms)))
+			life := flow.Time(rng.Int64N(int64(5 * ms)))
+			if rng.IntN(30) == 0 {
+				life = flow.Time(rng.Int64N(int64(10 * time.Second))) // long-lived
+			}
+			r := rec{id: flow.ConnID(i + 1), start: at, requests: 1 + rng.IntN(2), syn: rng.IntN(10) > 0,
+				reusable: rng.IntN(4) > 0, setup: time.Duration(rng.Int64N(int64(ms)))}
+			if rng.IntN(8) > 0 {
+				r.close = at + life
+			}
+			r.single = r.requests == 1 && rng.IntN(5) > 0
+			recs = append(recs, r)
+		}
+		byClose := slices.Clone(recs)
+		slices.SortStableFunc(byClose, func(x, y rec) int { return cmp.Compare(x.close, y.close) })
+		ps := &peerState{}
+		for _, r := range byClose {
+			ps.recs.Append(r.row())
+		}
+		wantN, wantAvoid := batchReopened(recs, a.opt.ReuseWindow)
+		f, ok := a.judge(h1.PeerKey{}, ps)
+		gotN, gotAvoid := 0, int64(0)
+		if ok {
+			gotN, gotAvoid = f.Count, f.Evidence["avoidable_setup_us"].(int64)
+		}
+		if gotN != wantN || gotAvoid != h1.US(wantAvoid) {
+			t.Fatalf("trial %d: reopened %d, avoidable %d µs; sorting every row: %d, %d µs", trial, gotN, gotAvoid, wantN, h1.US(wantAvoid))
+		}
 	}
 }
