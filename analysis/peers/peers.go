@@ -146,7 +146,7 @@ func (a *Analyzer) Prepare() {
 			}
 			return flow.Time(row[0] + row[1]), true
 		}}
-		win := WindowPeak{Window: time.Second}
+		win := analysis.WindowPeak{Window: time.Second}
 		n := 0
 		var first, last flow.Time
 		for row := range p.spans.Sorted(spanStart, analysis.LateRows) {
@@ -234,29 +234,3 @@ func (p *Parallel) Start(s flow.Time) {
 
 // Max returns the most intervals open at once so far.
 func (p *Parallel) Max() int { return p.best }
-
-// WindowPeak finds the most times falling in any window of length Window,
-// given the times in increasing order (Add); it keeps the times of one
-// window.
-type WindowPeak struct {
-	Window time.Duration
-	times  []flow.Time
-	head   int
-	best   int
-}
-
-// Add counts a time.
-func (w *WindowPeak) Add(t flow.Time) {
-	for w.head < len(w.times) && t.Sub(w.times[w.head]) >= w.Window {
-		w.head++
-	}
-	if w.head > 0 && w.head >= len(w.times)/2 {
-		w.times = append(w.times[:0], w.times[w.head:]...)
-		w.head = 0
-	}
-	w.times = append(w.times, t)
-	w.best = max(w.best, len(w.times)-w.head)
-}
-
-// Max returns the most times in one window so far.
-func (w *WindowPeak) Max() int { return w.best }

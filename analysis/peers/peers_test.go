@@ -111,7 +111,7 @@ func maxParallel(starts, ends []flow.Time) int {
 
 // peakPerWindow runs WindowPeak over times in increasing order.
 func peakPerWindow(sorted []flow.Time, w time.Duration) int {
-	p := WindowPeak{Window: w}
+	p := analysis.WindowPeak{Window: w}
 	for _, t := range sorted {
 		p.Add(t)
 	}

@@ -2,6 +2,7 @@ package timewait
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -177,6 +178,9 @@ func (c *conn) row() (id, start, closeRel, port, flags int64) {
 	return int64(c.id), int64(c.start), int64(c.closeAt - c.start), int64(c.port), flags
 }
 
+// byStart orders conn rows by start, then id (History.Sorted).
+func byStart(row []int64) (int64, int64) { return row[1], row[0] }
+
 // connOf is the inverse of conn.row.
 func connOf(row []int64) conn {
 	return conn{
@@ -309,62 +313,35 @@ func (a *Analyzer) severity(util float64) string {
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
 
 func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
-	cs := make([]conn, 0, p.conns.Len())
-	p.conns.Each(func(row []int64) { cs = append(cs, connOf(row)) })
-	byStart := func(x, y conn) int {
-		if x.start != y.start {
-			if x.start < y.start {
-				return -1
-			}
-			return 1
-		}
-		return int(x.id) - int(y.id)
-	}
-	if !slices.IsSortedFunc(cs, byStart) {
-		slices.SortFunc(cs, byStart) // ids are unique: the order is total
-	}
 	peerName := p.key.client.String() + " -> " + p.key.server.String()
 	ttw := a.acfg.TimeWait
 	lo, hi := a.acfg.PortRangeLo, a.acfg.PortRangeHi
-	cfgPorts := hi - lo + 1
+
+	// One pass over the connections in order of start (History.Sorted):
+	// the ports used; reuse of a port within TIME_WAIT of the previous
+	// connection on it; the client-held TIME_WAIT intervals, each ending
+	// when it expires or when the next connection on its port starts; the
+	// busiest window of new client-held connections.
+	n := 0
 	var ports analysis.PortSet
 	outside := 0
-	for _, c := range cs {
-		ports.Add(c.port)
-		if int(c.port) < lo || int(c.port) > hi {
-			outside++
-		}
-	}
-	rangePorts, source := cfgPorts, "config"
-	if len(cs) > ports.Len() && ports.Len() < cfgPorts {
-		rangePorts, source = ports.Len(), "observed"
-	}
-	rangeEv := map[string]any{
-		"assumed_port_range":  []int{lo, hi},
-		"range_ports":         rangePorts,
-		"range_source":        source,
-		"distinct_ports":      ports.Len(),
-		"ports_outside_range": outside,
-		"time_wait_us":        flow.Micros(ttw),
-	}
-	withRange := func(m map[string]any) map[string]any {
-		for k, v := range rangeEv {
-			m[k] = v
-		}
-		return m
-	}
-
-	// Reuse within TIME_WAIT, and client-held TIME_WAIT intervals.
+	last := map[uint16]prevConn{}
 	var tws []interval
-	last := map[uint16]int{}
 	reuse, reuseClient, reuseServer := 0, 0, 0
 	var minReuse time.Duration = -1
 	var firstReuse flow.Time
 	var firstReuseConn flow.ConnID
-	serverTW := 0
-	for i, c := range cs {
-		if j, ok := last[c.port]; ok {
-			prev := cs[j]
+	serverTW, clientTW := 0, 0
+	var firstTW, lastTW flow.Time
+	busiest := analysis.WindowPeak{Window: a.cfg.RateWindow}
+	for row := range p.conns.Sorted(byStart, analysis.LateRows) {
+		c := connOf(row)
+		n++
+		ports.Add(c.port)
+		if int(c.port) < lo || int(c.port) > hi {
+			outside++
+		}
+		if prev, ok := last[c.port]; ok {
 			gap := c.start.Sub(prev.closeAt)
 			if c.hasSYN && prev.holder.held() && gap >= 0 && gap < ttw {
 				reuse++
@@ -381,27 +358,49 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 					firstReuse, firstReuseConn = c.start, c.id
 				}
 			}
+			if prev.holder.client() {
+				tws = append(tws, prev.interval(ttw, c.start, true))
+			}
 		}
-		last[c.port] = i
+		last[c.port] = prevConn{closeAt: c.closeAt, holder: c.holder}
 		if c.holder.server() {
 			serverTW++
 		}
-	}
-	next := map[uint16]flow.Time{}
-	var clientTWStarts []flow.Time
-	for i := len(cs) - 1; i >= 0; i-- {
-		c := cs[i]
 		if c.holder.client() {
-			end := c.closeAt.Add(ttw)
-			if n, ok := next[c.port]; ok && n < end && n >= c.closeAt {
-				end = n
+			if clientTW == 0 {
+				firstTW = c.start
 			}
-			tws = append(tws, interval{c.closeAt, end})
-			clientTWStarts = append(clientTWStarts, c.start)
+			lastTW = c.start
+			clientTW++
+			busiest.Add(c.start)
 		}
-		next[c.port] = c.start
 	}
-	slices.Sort(clientTWStarts)
+	// The intervals of the last connection on each port.
+	for _, port := range slices.Sorted(maps.Keys(last)) {
+		if prev := last[port]; prev.holder.client() {
+			tws = append(tws, prev.interval(ttw, 0, false))
+		}
+	}
+
+	cfgPorts := hi - lo + 1
+	rangePorts, source := cfgPorts, "config"
+	if n > ports.Len() && ports.Len() < cfgPorts {
+		rangePorts, source = ports.Len(), "observed"
+	}
+	rangeEv := map[string]any{
+		"assumed_port_range":  []int{lo, hi},
+		"range_ports":         rangePorts,
+		"range_source":        source,
+		"distinct_ports":      ports.Len(),
+		"ports_outside_range": outside,
+		"time_wait_us":        flow.Micros(ttw),
+	}
+	withRange := func(m map[string]any) map[string]any {
+		for k, v := range rangeEv {
+			m[k] = v
+		}
+		return m
+	}
 
 	if reuse > 0 {
 		holder := "client"
@@ -440,7 +439,7 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 	// Peak of client-held TIME_WAIT at one instant.
 	peak, peakAt := sweep(tws)
 	res.peak = peak
-	if len(clientTWStarts) < a.cfg.MinConnections {
+	if clientTW < a.cfg.MinConnections {
 		return res
 	}
 	if sev := a.severity(float64(peak) / float64(rangePorts)); sev != "" {
@@ -457,13 +456,13 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 				"utilization":    round2(float64(peak) / float64(rangePorts)),
 				"client_held_tw": len(tws),
 				"server_held_tw": serverTW,
-				"connections":    len(cs),
+				"connections":    n,
 			}),
 			Advice: "Reuse connections (keep-alive, pooling) so fewer close; widen net.ipv4.ip_local_port_range; add client or server addresses.",
 		})
 	}
 	// New-connection rate of connections the client will hold in TIME_WAIT.
-	rate, winStart := a.rate(clientTWStarts)
+	rate, winStart := a.rate(clientTW, firstTW, lastTW, &busiest)
 	demand := rate * ttw.Seconds()
 	util := demand / float64(rangePorts)
 	if sev := a.severity(util); sev != "" {
@@ -483,7 +482,7 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 				"utilization":         round2(util),
 				"client_held_tw":      len(tws),
 				"server_held_tw":      serverTW,
-				"connections":         len(cs),
+				"connections":         n,
 			}),
 			Advice: "Reuse connections (HTTP keep-alive, a pool) instead of one per request; or let the server close first, widen the port range, or enable tcp_tw_reuse.",
 		})
@@ -492,30 +491,39 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 }
 
 // rate returns the busiest new-connection rate over RateWindow (over the
-// whole span with a 1 s floor when shorter) and where that window starts.
-func (a *Analyzer) rate(starts []flow.Time) (float64, flow.Time) {
-	if len(starts) == 0 {
+// whole span with a 1 s floor when shorter) and where that window starts,
+// given the count, first and last of the starts and their busiest window.
+func (a *Analyzer) rate(n int, first, last flow.Time, busiest *analysis.WindowPeak) (float64, flow.Time) {
+	if n == 0 {
 		return 0, 0
 	}
 	w := a.cfg.RateWindow
-	span := starts[len(starts)-1].Sub(starts[0])
-	if span < w {
-		return float64(len(starts)) / max(span, time.Second).Seconds(), starts[0]
+	if span := last.Sub(first); span < w {
+		return float64(n) / max(span, time.Second).Seconds(), first
 	}
-	best, at, j := 0, starts[0], 0
-	for i := range starts {
-		for starts[i].Sub(starts[j]) >= w {
-			j++
-		}
-		if n := i - j + 1; n > best {
-			best, at = n, starts[j]
-		}
-	}
-	return float64(best) / w.Seconds(), at
+	return float64(busiest.Max()) / w.Seconds(), busiest.At()
 }
 
 // interval is one client-held TIME_WAIT.
 type interval struct{ from, to flow.Time }
+
+// prevConn is what the pass over a peer's connections keeps of the last
+// one on a port.
+type prevConn struct {
+	closeAt flow.Time
+	holder  holder
+}
+
+// interval is the client-held TIME_WAIT of c: from its close until it
+// expires, or until the next connection on its port starts (hasNext) when
+// that is sooner and not before the close.
+func (c prevConn) interval(ttw time.Duration, next flow.Time, hasNext bool) interval {
+	end := c.closeAt.Add(ttw)
+	if hasNext && next < end && next >= c.closeAt {
+		end = next
+	}
+	return interval{c.closeAt, end}
+}
 
 // sweep returns the most intervals open at one instant and when.
 func sweep(ivs []interval) (int, flow.Time) {
