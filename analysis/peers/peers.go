@@ -1,7 +1,6 @@
 package peers
 
 import (
-	"iter"
 	"sort"
 	"time"
 
@@ -137,15 +136,8 @@ func (a *Analyzer) Prepare() {
 		if p.spans.Len() == 0 {
 			continue
 		}
-		// The starts in order, the ends in order beside them.
-		ends, stop := iter.Pull(p.spans.Sorted(spanEnd, analysis.LateRows))
-		par := Parallel{Next: func() (flow.Time, bool) {
-			row, ok := ends()
-			if !ok {
-				return 0, false
-			}
-			return flow.Time(row[0] + row[1]), true
-		}}
+		// The connections in order of start (History.Sorted).
+		var par Parallel
 		win := analysis.WindowPeak{Window: time.Second}
 		n := 0
 		var first, last flow.Time
@@ -156,10 +148,9 @@ func (a *Analyzer) Prepare() {
 			}
 			last = s
 			n++
-			par.Start(s)
+			par.Add(s, s+flow.Time(row[1]))
 			win.Add(s)
 		}
-		stop()
 		row := report.Peer{
 			Client:         k.client.String(),
 			Server:         k.server.String(),
@@ -203,34 +194,61 @@ func (a *Analyzer) Finish(rep *report.Report, _ analysis.Emitter) {
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
-// Row keys of a peer's spans (start, duration) for History.Sorted.
+// spanStart orders a peer's span rows (start, duration) by start, for
+// History.Sorted.
 func spanStart(row []int64) (int64, int64) { return row[0], 0 }
-func spanEnd(row []int64) (int64, int64)   { return row[0] + row[1], 0 }
 
 // Parallel finds the largest number of intervals open at one instant,
-// given their starts in increasing order (Start) and their ends in
-// increasing order (Next, pulled as needed). An interval that ends exactly
-// when another starts does not overlap it.
+// given the intervals in increasing order of start (Add). An interval that
+// ends exactly when another starts does not overlap it. It keeps the ends
+// of the intervals open at the latest start, in a min-heap.
 type Parallel struct {
-	Next      func() (flow.Time, bool)
-	end       flow.Time
-	have, ran bool
-	cur, best int
+	ends []flow.Time
+	best int
 }
 
-// Start counts an interval starting at s.
-func (p *Parallel) Start(s flow.Time) {
-	if !p.ran {
-		p.end, p.have = p.Next()
-		p.ran = true
+// Add counts the interval [start, end).
+func (p *Parallel) Add(start, end flow.Time) {
+	p.ends = append(p.ends, end)
+	up(p.ends, len(p.ends)-1)
+	for len(p.ends) > 0 && p.ends[0] <= start {
+		n := len(p.ends) - 1
+		p.ends[0] = p.ends[n]
+		p.ends = p.ends[:n]
+		down(p.ends, 0)
 	}
-	for p.have && p.end <= s {
-		p.cur--
-		p.end, p.have = p.Next()
-	}
-	p.cur++
-	p.best = max(p.best, p.cur)
+	p.best = max(p.best, len(p.ends))
 }
 
 // Max returns the most intervals open at once so far.
 func (p *Parallel) Max() int { return p.best }
+
+// up and down restore the min-heap order of h after h[i] changed.
+func up(h []flow.Time, i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if h[parent] <= h[i] {
+			return
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
+	}
+}
+
+func down(h []flow.Time, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h[r] < h[l] {
+			m = r
+		}
+		if h[i] <= h[m] {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}

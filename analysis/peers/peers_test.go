@@ -1,6 +1,7 @@
 package peers
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -93,18 +94,14 @@ func TestPeerLimit(t *testing.T) {
 
 // maxParallel runs Parallel over intervals given in any order.
 func maxParallel(starts, ends []flow.Time) int {
-	slices.Sort(starts)
-	slices.Sort(ends)
-	p := Parallel{Next: func() (flow.Time, bool) {
-		if len(ends) == 0 {
-			return 0, false
-		}
-		e := ends[0]
-		ends = ends[1:]
-		return e, true
-	}}
-	for _, s := range starts {
-		p.Start(s)
+	idx := make([]int, len(starts))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(starts[a], starts[b]) })
+	var p Parallel
+	for _, i := range idx {
+		p.Add(starts[i], ends[i])
 	}
 	return p.Max()
 }

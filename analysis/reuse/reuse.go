@@ -2,7 +2,6 @@ package reuse
 
 import (
 	"fmt"
-	"iter"
 	"sort"
 	"time"
 
@@ -115,15 +114,48 @@ func bit(on bool, b int64) int64 {
 	return 0
 }
 
-// History keys of rec rows: the start, and for a reusable connection that
-// closed its close (the other rows' start: the pairing skips them); the id
-// breaks ties.
+// byStart orders rec rows by start, then id (History.Sorted).
 func byStart(row []int64) (int64, int64) { return row[1], row[0] }
-func byClose(row []int64) (int64, int64) {
-	if row[5]&(recReusable|recClosed) == recReusable|recClosed {
-		return row[1] + row[2], row[0]
+
+// closeHeap is a min-heap of close times.
+type closeHeap []flow.Time
+
+func (h *closeHeap) push(t flow.Time) {
+	*h = append(*h, t)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if q[p] <= q[i] {
+			break
+		}
+		q[i], q[p] = q[p], q[i]
+		i = p
 	}
-	return row[1], row[0]
+}
+
+func (h *closeHeap) pop() flow.Time {
+	q := *h
+	t := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q = q[:n]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && q[r] < q[l] {
+			m = r
+		}
+		if q[i] <= q[m] {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	*h = q
+	return t
 }
 
 // recOf is the inverse of rec.row.
@@ -254,57 +286,68 @@ func (a *Analyzer) Finish(rep *report.Report, out analysis.Emitter) {
 }
 
 func (a *Analyzer) judge(k h1.PeerKey, ps *peerState) (report.Finding, bool) {
-	n, requests, singles := ps.recs.Len(), 0, 0
-	ps.recs.Each(func(row []int64) {
-		r := recOf(row)
-		requests += r.requests
-		if r.single {
-			singles++
-		}
-	})
 	// Pair each reusable close, in time order, with the next connection
 	// the client opened after it (first come, first served): that
 	// connection is the one that could have been avoided. A later
 	// connection is not: the client had already moved on to another one.
-	// The connections in order of start, the closes in order of time, each
-	// from the packed rows (History.Sorted).
-	starts, stop := iter.Pull(ps.recs.Sorted(byStart, analysis.LateRows))
-	defer stop()
-	var next rec
-	have := false
-	advance := func() {
-		var row []int64
-		if row, have = starts(); have {
-			next = recOf(row)
-		}
-	}
-	advance()
+	// One pass over the connections in order of start (History.Sorted):
+	// the closes of those seen wait in a heap until the starts pass them,
+	// then in a queue, in time order, for the next start; connections
+	// that start at the same instant are taken together, so that a close
+	// at that instant can pair with any of them.
 	var site h1.Site
 	var avoidable time.Duration
-	clientDisabled := 0
-	for row := range ps.recs.Sorted(byClose, analysis.LateRows) {
-		c := recOf(row)
-		if !c.reusable || c.close == 0 {
-			continue
+	n, requests, singles, clientDisabled := 0, 0, 0, 0
+	var future closeHeap
+	var passed []flow.Time // a queue from head
+	head := 0
+	var group []rec
+	flush := func() {
+		if len(group) == 0 {
+			return
 		}
-		closeAt := c.close
-		for have && next.start < closeAt {
-			advance()
+		at := group[0].start
+		for _, r := range group {
+			if r.reusable && r.close != 0 {
+				future.push(r.close)
+			}
 		}
-		if !have {
-			break
+		if head > 0 && head >= len(passed)/2 {
+			passed, head = append(passed[:0], passed[head:]...), 0
 		}
-		r := next
-		advance()
-		if !r.single || !r.syn || r.start.Sub(closeAt) > a.opt.ReuseWindow {
-			continue
+		for len(future) > 0 && future[0] <= at {
+			passed = append(passed, future.pop())
 		}
-		site.Add(r.start, r.id, 0)
-		avoidable += r.setup
-		if r.clientDisabled {
-			clientDisabled++
+		for _, r := range group {
+			if head == len(passed) {
+				break
+			}
+			closeAt := passed[head]
+			head++
+			if !r.single || !r.syn || r.start.Sub(closeAt) > a.opt.ReuseWindow {
+				continue
+			}
+			site.Add(r.start, r.id, 0)
+			avoidable += r.setup
+			if r.clientDisabled {
+				clientDisabled++
+			}
 		}
+		group = group[:0]
 	}
+	for row := range ps.recs.Sorted(byStart, analysis.LateRows) {
+		r := recOf(row)
+		n++
+		requests += r.requests
+		if r.single {
+			singles++
+		}
+		if len(group) > 0 && group[0].start != r.start {
+			flush()
+		}
+		group = append(group, r)
+	}
+	flush()
 	if site.Count < a.opt.MinReopened {
 		return report.Finding{}, false
 	}

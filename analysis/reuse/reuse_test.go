@@ -161,11 +161,17 @@ func TestJudgeAgainstSort(t *testing.T) {
 	for trial := range 200 {
 		var recs []rec
 		at := flow.Time(1_700_000_000_000_000_000)
+		// Every third trial on a coarse clock: equal start times, and
+		// connections that close at the instant they start.
+		tick := flow.Time(1)
+		if trial%3 == 0 {
+			tick = flow.Time(ms)
+		}
 		for i := range 1 + rng.IntN(300) {
-			at += flow.Time(rng.Int64N(int64(50 * ms)))
-			life := flow.Time(rng.Int64N(int64(5 * ms)))
+			at += flow.Time(rng.Int64N(int64(50*ms))) / tick * tick
+			life := flow.Time(rng.Int64N(int64(5*ms))) / tick * tick
 			if rng.IntN(30) == 0 {
-				life = flow.Time(rng.Int64N(int64(10 * time.Second))) // long-lived
+				life = flow.Time(rng.Int64N(int64(10*time.Second))) / tick * tick // long-lived
 			}
 			r := rec{id: flow.ConnID(i + 1), start: at, requests: 1 + rng.IntN(2), syn: rng.IntN(10) > 0,
 				reusable: rng.IntN(4) > 0, setup: time.Duration(rng.Int64N(int64(ms)))}

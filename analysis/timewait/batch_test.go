@@ -235,11 +235,15 @@ func TestJudgeAgainstSort(t *testing.T) {
 		var conns []conn
 		at := flow.Time(1_700_000_000_000_000_000)
 		nports := 1 + rng.IntN(40)
+		tick := flow.Time(1) // every third trial a coarse clock: equal times
+		if trial%3 == 0 {
+			tick = flow.Time(time.Millisecond)
+		}
 		for i := range 1 + rng.IntN(400) {
-			at += flow.Time(rng.Int64N(int64(30 * time.Millisecond)))
-			life := flow.Time(rng.Int64N(int64(5 * time.Millisecond)))
+			at += flow.Time(rng.Int64N(int64(30*time.Millisecond))) / tick * tick
+			life := flow.Time(rng.Int64N(int64(5*time.Millisecond))) / tick * tick
 			if rng.IntN(30) == 0 {
-				life = flow.Time(rng.Int64N(int64(20 * time.Second))) // long-lived
+				life = flow.Time(rng.Int64N(int64(20*time.Second))) / tick * tick // long-lived
 			}
 			c := conn{id: flow.ConnID(i + 1), start: at, closeAt: at + life, port: uint16(40000 + rng.IntN(nports)),
 				hasSYN: rng.IntN(10) > 0, holder: holder(rng.IntN(int(holderOther) + 1))}
