@@ -32,5 +32,7 @@
 // Config.MaxPeers. The per-peer histories a few analysers keep to the end
 // (a row of a few numbers per closed connection) are History lists: rows
 // packed as varint differences (about a dozen bytes for six fields), in
-// pages so that appending never copies.
+// pages so that appending never copies; they are judged from the packed
+// rows in order of time (History.Sorted), which holds a window of them at a
+// time rather than an unpacked copy of all.
 package analysis

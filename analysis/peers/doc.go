@@ -9,6 +9,7 @@
 // goroutine (Prepare, which builds the rows, may run beside other
 // analysers'; see analysis.Preparer). Limits: at most Config.MaxPeers pairs
 // are tracked; each pair keeps the start and duration of its connections
-// (a packed analysis.History row each) and a set of client ports (at most
-// 65,536).
+// (a packed analysis.History row each, judged in one pass in order of
+// start holding the ends of the connections open at once) and a set of
+// client ports (at most 65,536).
 package peers

@@ -39,6 +39,8 @@
 // goroutine (Prepare, the judging, may run beside other analysers'; see
 // analysis.Preparer). Buffer ownership: nothing from an event is retained.
 // Limits: at most analysis.Config.MaxPeers pairs (others are counted in the
-// "analysis_timewait_peer_limit" anomaly); each keeps a packed row of six
-// numbers per connection (analysis.History) until Finish.
+// "analysis_timewait_peer_limit" anomaly); each keeps a packed row of five
+// numbers per connection (analysis.History) until Finish, judged in one
+// pass in order of start that keeps the last connection per port and the
+// client-held TIME_WAIT intervals.
 package timewait

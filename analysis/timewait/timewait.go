@@ -120,8 +120,8 @@ type key struct {
 	server flow.Endpoint
 }
 
-// conn is what the analyser keeps of one closed connection until Finish
-// (24 bytes).
+// conn is one closed connection as the analyser judges it: its History
+// row (conn.row) unpacked.
 type conn struct {
 	start   flow.Time
 	closeAt flow.Time
