@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"sort"
 	"testing"
 	"time"
 )
@@ -224,14 +225,51 @@ func (a *Analyzer) rateBatch(starts []flow.Time) (float64, flow.Time) {
 	return float64(best) / w.Seconds(), at
 }
 
+// interval is one client-held TIME_WAIT.
+type interval struct{ from, to flow.Time }
+
+// sweep returns the most intervals open at one instant and when.
+func sweep(ivs []interval) (int, flow.Time) {
+	type ev struct {
+		t flow.Time
+		d int
+	}
+	evs := make([]ev, 0, 2*len(ivs))
+	for _, iv := range ivs {
+		if iv.to > iv.from {
+			evs = append(evs, ev{iv.from, +1}, ev{iv.to, -1})
+		}
+	}
+	sort.Slice(evs, func(i, j int) bool {
+		if evs[i].t != evs[j].t {
+			return evs[i].t < evs[j].t
+		}
+		return evs[i].d < evs[j].d
+	})
+	cur, best := 0, 0
+	var at flow.Time
+	for _, e := range evs {
+		cur += e.d
+		if cur > best {
+			best, at = cur, e.t
+		}
+	}
+	return best, at
+}
+
 // TestJudgeAgainstSort: on random peers whose connections are added in
 // close order (short ones nearly in start order, some long-lived ones far
-// behind, a few ports reused, either side holding TIME_WAIT), the judging
-// finds exactly what sorting every row found.
+// behind, a few closed before they started as timestamps that go
+// backwards make them, a few ports reused, either side holding TIME_WAIT),
+// the judging finds exactly what sorting every row found.
 func TestJudgeAgainstSort(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for trial := range 300 {
-		a := New(analysis.Config{}, Config{MinConnections: 2, RateWindow: time.Duration(1+rng.IntN(3)) * time.Second})
+		acfg := analysis.Config{}
+		if trial%2 == 0 { // a TIME_WAIT shorter than the capture: intervals end inside it
+			acfg.TimeWait = time.Duration(50+rng.IntN(2000)) * time.Millisecond
+		}
+		a := New(acfg, Config{MinConnections: 2, RateWindow: time.Duration(1+rng.IntN(3)) * time.Second})
 		var conns []conn
 		at := flow.Time(1_700_000_000_000_000_000)
 		nports := 1 + rng.IntN(40)
@@ -242,8 +280,11 @@ func TestJudgeAgainstSort(t *testing.T) {
 		for i := range 1 + rng.IntN(400) {
 			at += flow.Time(rng.Int64N(int64(30*time.Millisecond))) / tick * tick
 			life := flow.Time(rng.Int64N(int64(5*time.Millisecond))) / tick * tick
-			if rng.IntN(30) == 0 {
+			switch rng.IntN(60) {
+			case 0, 1:
 				life = flow.Time(rng.Int64N(int64(20*time.Second))) / tick * tick // long-lived
+			case 2:
+				life = -flow.Time(rng.Int64N(int64(200*time.Millisecond))) / tick * tick // timestamps gone backwards
 			}
 			c := conn{id: flow.ConnID(i + 1), start: at, closeAt: at + life, port: uint16(40000 + rng.IntN(nports)),
 				hasSYN: rng.IntN(10) > 0, holder: holder(rng.IntN(int(holderOther) + 1))}

@@ -2,9 +2,7 @@ package timewait
 
 import (
 	"fmt"
-	"maps"
 	"math"
-	"slices"
 	"sort"
 	"time"
 
@@ -319,14 +317,14 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 
 	// One pass over the connections in order of start (History.Sorted):
 	// the ports used; reuse of a port within TIME_WAIT of the previous
-	// connection on it; the client-held TIME_WAIT intervals, each ending
-	// when it expires or when the next connection on its port starts; the
-	// busiest window of new client-held connections.
+	// connection on it; the most client-held TIME_WAIT intervals at once,
+	// each ending when it expires or when the next connection on its port
+	// starts; the busiest window of new client-held connections.
 	n := 0
 	var ports analysis.PortSet
 	outside := 0
 	last := map[uint16]prevConn{}
-	var tws []interval
+	tw := twPeak{ttw: ttw, lead: closeLead(&p.conns)}
 	reuse, reuseClient, reuseServer := 0, 0, 0
 	var minReuse time.Duration = -1
 	var firstReuse flow.Time
@@ -336,6 +334,7 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 	busiest := analysis.WindowPeak{Window: a.cfg.RateWindow}
 	for row := range p.conns.Sorted(byStart, analysis.LateRows) {
 		c := connOf(row)
+		tw.advance(c.start)
 		n++
 		ports.Add(c.port)
 		if int(c.port) < lo || int(c.port) > hi {
@@ -359,10 +358,14 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 				}
 			}
 			if prev.holder.client() {
-				tws = append(tws, prev.interval(ttw, c.start, true))
+				tw.next(prev.iv, prev.closeAt, c.start)
 			}
 		}
-		last[c.port] = prevConn{closeAt: c.closeAt, holder: c.holder}
+		pc := prevConn{closeAt: c.closeAt, holder: c.holder}
+		if c.holder.client() {
+			pc.iv = tw.open(c.closeAt)
+		}
+		last[c.port] = pc
 		if c.holder.server() {
 			serverTW++
 		}
@@ -375,12 +378,7 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 			busiest.Add(c.start)
 		}
 	}
-	// The intervals of the last connection on each port.
-	for _, port := range slices.Sorted(maps.Keys(last)) {
-		if prev := last[port]; prev.holder.client() {
-			tws = append(tws, prev.interval(ttw, 0, false))
-		}
-	}
+	tw.finish()
 
 	cfgPorts := hi - lo + 1
 	rangePorts, source := cfgPorts, "config"
@@ -437,7 +435,7 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 
 	res := result{reuse: reuse}
 	// Peak of client-held TIME_WAIT at one instant.
-	peak, peakAt := sweep(tws)
+	peak, peakAt := tw.best, tw.at
 	res.peak = peak
 	if clientTW < a.cfg.MinConnections {
 		return res
@@ -454,7 +452,7 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 			Evidence: withRange(map[string]any{
 				"time_wait_peak": peak,
 				"utilization":    round2(float64(peak) / float64(rangePorts)),
-				"client_held_tw": len(tws),
+				"client_held_tw": clientTW,
 				"server_held_tw": serverTW,
 				"connections":    n,
 			}),
@@ -480,7 +478,7 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 				"capacity_per_s":      round2(float64(rangePorts) / ttw.Seconds()),
 				"ports_needed":        int(math.Round(demand)),
 				"utilization":         round2(util),
-				"client_held_tw":      len(tws),
+				"client_held_tw":      clientTW,
 				"server_held_tw":      serverTW,
 				"connections":         n,
 			}),
@@ -504,52 +502,147 @@ func (a *Analyzer) rate(n int, first, last flow.Time, busiest *analysis.WindowPe
 	return float64(busiest.Max()) / w.Seconds(), busiest.At()
 }
 
-// interval is one client-held TIME_WAIT.
-type interval struct{ from, to flow.Time }
-
 // prevConn is what the pass over a peer's connections keeps of the last
-// one on a port.
+// one on a port: its close, holder and client-held TIME_WAIT (twPeak).
 type prevConn struct {
 	closeAt flow.Time
 	holder  holder
+	iv      uint32
 }
 
-// interval is the client-held TIME_WAIT of c: from its close until it
-// expires, or until the next connection on its port starts (hasNext) when
-// that is sooner and not before the close.
-func (c prevConn) interval(ttw time.Duration, next flow.Time, hasNext bool) interval {
-	end := c.closeAt.Add(ttw)
-	if hasNext && next < end && next >= c.closeAt {
-		end = next
-	}
-	return interval{c.closeAt, end}
-}
-
-// sweep returns the most intervals open at one instant and when.
-func sweep(ivs []interval) (int, flow.Time) {
-	type ev struct {
-		t flow.Time
-		d int
-	}
-	evs := make([]ev, 0, 2*len(ivs))
-	for _, iv := range ivs {
-		if iv.to > iv.from {
-			evs = append(evs, ev{iv.from, +1}, ev{iv.to, -1})
+// closeLead returns how far before its start the earliest-closing
+// connection of h closed (0 when none did: only timestamps that go
+// backwards in a capture make a close precede its start).
+func closeLead(h *analysis.History) time.Duration {
+	var lead time.Duration
+	h.Each(func(row []int64) {
+		if c := connOf(row); c.closeAt < c.start {
+			lead = max(lead, c.start.Sub(c.closeAt))
 		}
-	}
-	sort.Slice(evs, func(i, j int) bool {
-		if evs[i].t != evs[j].t {
-			return evs[i].t < evs[j].t
-		}
-		return evs[i].d < evs[j].d
 	})
-	cur, best := 0, 0
-	var at flow.Time
-	for _, e := range evs {
-		cur += e.d
-		if cur > best {
-			best, at = cur, e.t
-		}
+	return lead
+}
+
+// twPeak finds the most client-held TIME_WAIT intervals open at one
+// instant, and the first instant with that many, given the connections in
+// order of start: a connection's interval runs from its close until TTW
+// later (open), or until the next connection on its port starts, when
+// that is sooner and not before the close (next). It counts the starts
+// and ends of intervals in time order (ends first at one instant), each
+// once no connection still to come can add one before it (advance): it
+// holds the intervals not over yet, not all of them.
+type twPeak struct {
+	ttw  time.Duration
+	lead time.Duration // the most a close precedes its connection's start
+	ev   []twEvent     // a min-heap by (t, d)
+	// short holds the intervals ended by the next connection on their
+	// port, whose expiry event is void.
+	short     map[uint32]bool
+	n         uint32
+	cur, best int
+	at        flow.Time
+}
+
+// twEvent is an interval's start (d +1) or end (d -1); expiry marks the
+// end at the close plus TTW, void when the interval ended sooner.
+type twEvent struct {
+	t      flow.Time
+	d      int8
+	expiry bool
+	iv     uint32
+}
+
+func (e *twEvent) less(o *twEvent) bool { return e.t < o.t || e.t == o.t && e.d < o.d }
+
+// open adds the interval of a client-held connection closed at closeAt and
+// returns its number (0: none, when TTW is not positive and it would be
+// empty).
+func (p *twPeak) open(closeAt flow.Time) uint32 {
+	if p.ttw <= 0 {
+		return 0
 	}
-	return best, at
+	p.n++
+	p.push(twEvent{t: closeAt, d: +1, iv: p.n})
+	p.push(twEvent{t: closeAt.Add(p.ttw), d: -1, expiry: true, iv: p.n})
+	return p.n
+}
+
+// next ends interval iv (closed at closeAt) when the next connection on
+// its port starts at start, if that is before it expires and not before
+// the close.
+func (p *twPeak) next(iv uint32, closeAt, start flow.Time) {
+	if iv == 0 || start < closeAt || start >= closeAt.Add(p.ttw) {
+		return
+	}
+	if p.short == nil {
+		p.short = map[uint32]bool{}
+	}
+	p.short[iv] = true
+	p.push(twEvent{t: start, d: -1, iv: iv})
+}
+
+// advance counts the events before the start of the connection at hand,
+// less the lead: no connection still to come can add one before that.
+func (p *twPeak) advance(start flow.Time) {
+	for len(p.ev) > 0 && p.ev[0].t < start-flow.Time(p.lead) {
+		p.apply()
+	}
+}
+
+// finish counts the events left.
+func (p *twPeak) finish() {
+	for len(p.ev) > 0 {
+		p.apply()
+	}
+}
+
+// apply counts the earliest event.
+func (p *twPeak) apply() {
+	e := p.pop()
+	if e.expiry && p.short[e.iv] {
+		delete(p.short, e.iv)
+		return
+	}
+	p.cur += int(e.d)
+	if p.cur > p.best {
+		p.best, p.at = p.cur, e.t
+	}
+}
+
+func (p *twPeak) push(e twEvent) {
+	p.ev = append(p.ev, e)
+	h := p.ev
+	for i := len(h) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !h[i].less(&h[parent]) {
+			break
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
+	}
+}
+
+func (p *twPeak) pop() twEvent {
+	h := p.ev
+	e := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && h[r].less(&h[l]) {
+			m = r
+		}
+		if !h[m].less(&h[i]) {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	p.ev = h
+	return e
 }
