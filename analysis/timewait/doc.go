@@ -42,5 +42,5 @@
 // "analysis_timewait_peer_limit" anomaly); each keeps a packed row of five
 // numbers per connection (analysis.History) until Finish, judged in one
 // pass in order of start that keeps the last connection per port and the
-// client-held TIME_WAIT intervals.
+// client-held TIME_WAIT intervals not over yet.
 package timewait
