@@ -84,7 +84,7 @@ func (h *History) eachSorted(key HistoryKey, window int64, yield func([]int64) b
 		k1, k2 := key(row)
 		hi = max(hi, k1)
 		q.push(k1, k2, row)
-		for q.Len() > 0 && behind(hi, q.rows[q.idx[0]].k1) > lag {
+		for q.Len() > 0 && behind(hi, q.keys.Min().k1) > lag {
 			r := q.pop()
 			if !upTo(r) || !emit(r) {
 				stopped = true
@@ -126,18 +126,25 @@ func (r *keyedRow) compare(o *keyedRow) int {
 	return cmp.Compare(r.k2, o.k2)
 }
 
-// rowHeap is a min-heap of rows by key: the rows in a slab (freed slots
-// reused), the heap of their indexes.
+// rowHeap holds rows by key: the rows in a slab (freed slots reused),
+// their keys and slots in a Heap.
 type rowHeap struct {
-	rows []keyedRow
+	rows [][MaxHistoryWidth]int64
 	free []int32
-	idx  []int32
+	keys Heap[heapKey]
 	out  keyedRow
 }
 
-func (q *rowHeap) Len() int { return len(q.idx) }
+// heapKey is a row's key and its slot in the slab.
+type heapKey struct {
+	k1, k2 int64
+	slot   int32
+}
 
-func (q *rowHeap) less(i, j int) bool { return q.rows[q.idx[i]].compare(&q.rows[q.idx[j]]) < 0 }
+// Less orders keys by the first value, then the second.
+func (a heapKey) Less(b heapKey) bool { return a.k1 < b.k1 || a.k1 == b.k1 && a.k2 < b.k2 }
+
+func (q *rowHeap) Len() int { return q.keys.Len() }
 
 func (q *rowHeap) push(k1, k2 int64, row []int64) {
 	var s int32
@@ -146,44 +153,16 @@ func (q *rowHeap) push(k1, k2 int64, row []int64) {
 		q.free = q.free[:n-1]
 	} else {
 		s = int32(len(q.rows))
-		q.rows = append(q.rows, keyedRow{})
+		q.rows = append(q.rows, [MaxHistoryWidth]int64{})
 	}
-	r := &q.rows[s]
-	r.k1, r.k2 = k1, k2
-	copy(r.row[:], row)
-	q.idx = append(q.idx, s)
-	for i := len(q.idx) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !q.less(i, p) {
-			break
-		}
-		q.idx[i], q.idx[p] = q.idx[p], q.idx[i]
-		i = p
-	}
+	copy(q.rows[s][:], row)
+	q.keys.Push(heapKey{k1, k2, s})
 }
 
 // pop removes the least row and returns it (valid until the next pop).
 func (q *rowHeap) pop() *keyedRow {
-	s := q.idx[0]
-	q.out = q.rows[s]
-	q.free = append(q.free, s)
-	n := len(q.idx) - 1
-	q.idx[0] = q.idx[n]
-	q.idx = q.idx[:n]
-	for i := 0; ; {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		m := l
-		if r := l + 1; r < n && q.less(r, l) {
-			m = r
-		}
-		if !q.less(m, i) {
-			break
-		}
-		q.idx[i], q.idx[m] = q.idx[m], q.idx[i]
-		i = m
-	}
+	k := q.keys.Pop()
+	q.out = keyedRow{k1: k.k1, k2: k.k2, row: q.rows[k.slot]}
+	q.free = append(q.free, k.slot)
 	return &q.out
 }

@@ -158,5 +158,8 @@ func (t Time) Sub(u Time) time.Duration { return time.Duration(t - u) }
 // Add returns t+d.
 func (t Time) Add(d time.Duration) Time { return t + Time(d) }
 
+// Less reports whether t is before u.
+func (t Time) Less(u Time) bool { return t < u }
+
 // Micros returns the duration d in whole microseconds.
 func Micros(d time.Duration) int64 { return int64(d / time.Microsecond) }

@@ -201,54 +201,20 @@ func spanStart(row []int64) (int64, int64) { return row[0], 0 }
 // Parallel finds the largest number of intervals open at one instant,
 // given the intervals in increasing order of start (Add). An interval that
 // ends exactly when another starts does not overlap it. It keeps the ends
-// of the intervals open at the latest start, in a min-heap.
+// of the intervals open at the latest start.
 type Parallel struct {
-	ends []flow.Time
+	ends analysis.Heap[flow.Time]
 	best int
 }
 
 // Add counts the interval [start, end).
 func (p *Parallel) Add(start, end flow.Time) {
-	p.ends = append(p.ends, end)
-	up(p.ends, len(p.ends)-1)
-	for len(p.ends) > 0 && p.ends[0] <= start {
-		n := len(p.ends) - 1
-		p.ends[0] = p.ends[n]
-		p.ends = p.ends[:n]
-		down(p.ends, 0)
+	p.ends.Push(end)
+	for p.ends.Len() > 0 && p.ends.Min() <= start {
+		p.ends.Pop()
 	}
-	p.best = max(p.best, len(p.ends))
+	p.best = max(p.best, p.ends.Len())
 }
 
 // Max returns the most intervals open at once so far.
 func (p *Parallel) Max() int { return p.best }
-
-// up and down restore the min-heap order of h after h[i] changed.
-func up(h []flow.Time, i int) {
-	for i > 0 {
-		parent := (i - 1) / 2
-		if h[parent] <= h[i] {
-			return
-		}
-		h[i], h[parent] = h[parent], h[i]
-		i = parent
-	}
-}
-
-func down(h []flow.Time, i int) {
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(h) && h[r] < h[l] {
-			m = r
-		}
-		if h[i] <= h[m] {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
-}

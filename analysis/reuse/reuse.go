@@ -117,47 +117,6 @@ func bit(on bool, b int64) int64 {
 // byStart orders rec rows by start, then id (History.Sorted).
 func byStart(row []int64) (int64, int64) { return row[1], row[0] }
 
-// closeHeap is a min-heap of close times.
-type closeHeap []flow.Time
-
-func (h *closeHeap) push(t flow.Time) {
-	*h = append(*h, t)
-	q := *h
-	for i := len(q) - 1; i > 0; {
-		p := (i - 1) / 2
-		if q[p] <= q[i] {
-			break
-		}
-		q[i], q[p] = q[p], q[i]
-		i = p
-	}
-}
-
-func (h *closeHeap) pop() flow.Time {
-	q := *h
-	t := q[0]
-	n := len(q) - 1
-	q[0] = q[n]
-	q = q[:n]
-	for i := 0; ; {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		m := l
-		if r := l + 1; r < n && q[r] < q[l] {
-			m = r
-		}
-		if q[i] <= q[m] {
-			break
-		}
-		q[i], q[m] = q[m], q[i]
-		i = m
-	}
-	*h = q
-	return t
-}
-
 // recOf is the inverse of rec.row.
 func recOf(row []int64) rec {
 	f := row[5]
@@ -298,7 +257,7 @@ func (a *Analyzer) judge(k h1.PeerKey, ps *peerState) (report.Finding, bool) {
 	var site h1.Site
 	var avoidable time.Duration
 	n, requests, singles, clientDisabled := 0, 0, 0, 0
-	var future closeHeap
+	var future analysis.Heap[flow.Time]
 	var passed []flow.Time // a queue from head
 	head := 0
 	var group []rec
@@ -309,14 +268,14 @@ func (a *Analyzer) judge(k h1.PeerKey, ps *peerState) (report.Finding, bool) {
 		at := group[0].start
 		for _, r := range group {
 			if r.reusable && r.close != 0 {
-				future.push(r.close)
+				future.Push(r.close)
 			}
 		}
 		if head > 0 && head >= len(passed)/2 {
 			passed, head = append(passed[:0], passed[head:]...), 0
 		}
-		for len(future) > 0 && future[0] <= at {
-			passed = append(passed, future.pop())
+		for future.Len() > 0 && future.Min() <= at {
+			passed = append(passed, future.Pop())
 		}
 		for _, r := range group {
 			if head == len(passed) {

@@ -310,51 +310,57 @@ func (a *Analyzer) severity(util float64) string {
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
 
-func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
-	peerName := p.key.client.String() + " -> " + p.key.server.String()
+// measures are what a pass over a peer's connections finds.
+type measures struct {
+	conns, distinctPorts, outside   int
+	reuse, reuseClient, reuseServer int
+	minReuse                        time.Duration
+	firstReuse                      flow.Time
+	firstReuseConn                  flow.ConnID
+	serverTW, clientTW              int
+	peak                            int
+	peakAt                          flow.Time
+	rate                            float64
+	rateAt                          flow.Time
+}
+
+// measure makes one pass over the connections of p in order of start
+// (History.Sorted): the ports used; reuse of a port within TIME_WAIT of
+// the previous connection on it; the most client-held TIME_WAIT intervals
+// at once, each ending when it expires or when the next connection on its
+// port starts; the busiest window of new client-held connections.
+func (a *Analyzer) measure(p *peer) measures {
 	ttw := a.acfg.TimeWait
 	lo, hi := a.acfg.PortRangeLo, a.acfg.PortRangeHi
-
-	// One pass over the connections in order of start (History.Sorted):
-	// the ports used; reuse of a port within TIME_WAIT of the previous
-	// connection on it; the most client-held TIME_WAIT intervals at once,
-	// each ending when it expires or when the next connection on its port
-	// starts; the busiest window of new client-held connections.
-	n := 0
+	m := measures{minReuse: -1}
 	var ports analysis.PortSet
-	outside := 0
 	last := map[uint16]prevConn{}
 	tw := twPeak{ttw: ttw, lead: closeLead(&p.conns)}
-	reuse, reuseClient, reuseServer := 0, 0, 0
-	var minReuse time.Duration = -1
-	var firstReuse flow.Time
-	var firstReuseConn flow.ConnID
-	serverTW, clientTW := 0, 0
 	var firstTW, lastTW flow.Time
 	busiest := analysis.WindowPeak{Window: a.cfg.RateWindow}
 	for row := range p.conns.Sorted(byStart, analysis.LateRows) {
 		c := connOf(row)
 		tw.advance(c.start)
-		n++
+		m.conns++
 		ports.Add(c.port)
 		if int(c.port) < lo || int(c.port) > hi {
-			outside++
+			m.outside++
 		}
 		if prev, ok := last[c.port]; ok {
 			gap := c.start.Sub(prev.closeAt)
 			if c.hasSYN && prev.holder.held() && gap >= 0 && gap < ttw {
-				reuse++
+				m.reuse++
 				if prev.holder.client() {
-					reuseClient++
+					m.reuseClient++
 				}
 				if prev.holder.server() {
-					reuseServer++
+					m.reuseServer++
 				}
-				if minReuse < 0 || gap < minReuse {
-					minReuse = gap
+				if m.minReuse < 0 || gap < m.minReuse {
+					m.minReuse = gap
 				}
-				if firstReuse == 0 {
-					firstReuse, firstReuseConn = c.start, c.id
+				if m.firstReuse == 0 {
+					m.firstReuse, m.firstReuseConn = c.start, c.id
 				}
 			}
 			if prev.holder.client() {
@@ -367,77 +373,88 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 		}
 		last[c.port] = pc
 		if c.holder.server() {
-			serverTW++
+			m.serverTW++
 		}
 		if c.holder.client() {
-			if clientTW == 0 {
+			if m.clientTW == 0 {
 				firstTW = c.start
 			}
 			lastTW = c.start
-			clientTW++
+			m.clientTW++
 			busiest.Add(c.start)
 		}
 	}
 	tw.finish()
+	m.distinctPorts = ports.Len()
+	m.peak, m.peakAt = tw.best, tw.at
+	m.rate, m.rateAt = a.rate(m.clientTW, firstTW, lastTW, &busiest)
+	return m
+}
+
+func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
+	m := a.measure(p)
+	peerName := p.key.client.String() + " -> " + p.key.server.String()
+	ttw := a.acfg.TimeWait
+	lo, hi := a.acfg.PortRangeLo, a.acfg.PortRangeHi
 
 	cfgPorts := hi - lo + 1
 	rangePorts, source := cfgPorts, "config"
-	if n > ports.Len() && ports.Len() < cfgPorts {
-		rangePorts, source = ports.Len(), "observed"
+	if m.conns > m.distinctPorts && m.distinctPorts < cfgPorts {
+		rangePorts, source = m.distinctPorts, "observed"
 	}
 	rangeEv := map[string]any{
 		"assumed_port_range":  []int{lo, hi},
 		"range_ports":         rangePorts,
 		"range_source":        source,
-		"distinct_ports":      ports.Len(),
-		"ports_outside_range": outside,
+		"distinct_ports":      m.distinctPorts,
+		"ports_outside_range": m.outside,
 		"time_wait_us":        flow.Micros(ttw),
 	}
-	withRange := func(m map[string]any) map[string]any {
+	withRange := func(ev map[string]any) map[string]any {
 		for k, v := range rangeEv {
-			m[k] = v
+			ev[k] = v
 		}
-		return m
+		return ev
 	}
 
-	if reuse > 0 {
+	if m.reuse > 0 {
 		holder := "client"
 		switch {
-		case reuseClient > 0 && reuseServer > 0:
+		case m.reuseClient > 0 && m.reuseServer > 0:
 			holder = "both"
-		case reuseServer > 0:
+		case m.reuseServer > 0:
 			holder = "server"
 		}
 		f := report.Finding{
 			Kind:     KindReuse,
 			Severity: report.SeverityWarning,
 			Peer:     peerName,
-			At:       report.FormatTime(int64(firstReuse)),
-			Count:    reuse,
+			At:       report.FormatTime(int64(m.firstReuse)),
+			Count:    m.reuse,
 			Summary: fmt.Sprintf("%d connection(s) from %s reused a 4-tuple to %s within TIME_WAIT (shortest %s after the previous close; %s held TIME_WAIT)",
-				reuse, p.key.client, p.key.server, minReuse.Round(time.Millisecond), holder),
+				m.reuse, p.key.client, p.key.server, m.minReuse.Round(time.Millisecond), holder),
 			Evidence: withRange(map[string]any{
-				"reuse_events":          reuse,
-				"min_reuse_interval_us": flow.Micros(minReuse),
+				"reuse_events":          m.reuse,
+				"min_reuse_interval_us": flow.Micros(m.minReuse),
 				"time_wait_holder":      holder,
-				"client_held":           reuseClient,
-				"server_held":           reuseServer,
-				"first_connection":      uint32(firstReuseConn),
+				"client_held":           m.reuseClient,
+				"server_held":           m.reuseServer,
+				"first_connection":      uint32(m.firstReuseConn),
 			}),
 			Advice: "Connections are recycled faster than TIME_WAIT expires: keep connections alive and reuse them, or widen the port range.",
 		}
-		if reuse == 1 {
-			id := uint32(firstReuseConn)
+		if m.reuse == 1 {
+			id := uint32(m.firstReuseConn)
 			f.Connection = &id
 		}
 		out.Emit(f)
 	}
 
-	res := result{reuse: reuse}
+	res := result{reuse: m.reuse}
 	// Peak of client-held TIME_WAIT at one instant.
-	peak, peakAt := tw.best, tw.at
+	peak, peakAt := m.peak, m.peakAt
 	res.peak = peak
-	if clientTW < a.cfg.MinConnections {
+	if m.clientTW < a.cfg.MinConnections {
 		return res
 	}
 	if sev := a.severity(float64(peak) / float64(rangePorts)); sev != "" {
@@ -452,15 +469,15 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 			Evidence: withRange(map[string]any{
 				"time_wait_peak": peak,
 				"utilization":    round2(float64(peak) / float64(rangePorts)),
-				"client_held_tw": clientTW,
-				"server_held_tw": serverTW,
-				"connections":    n,
+				"client_held_tw": m.clientTW,
+				"server_held_tw": m.serverTW,
+				"connections":    m.conns,
 			}),
 			Advice: "Reuse connections (keep-alive, pooling) so fewer close; widen net.ipv4.ip_local_port_range; add client or server addresses.",
 		})
 	}
 	// New-connection rate of connections the client will hold in TIME_WAIT.
-	rate, winStart := a.rate(clientTW, firstTW, lastTW, &busiest)
+	rate, winStart := m.rate, m.rateAt
 	demand := rate * ttw.Seconds()
 	util := demand / float64(rangePorts)
 	if sev := a.severity(util); sev != "" {
@@ -478,9 +495,9 @@ func (a *Analyzer) judge(p *peer, out analysis.Emitter) result {
 				"capacity_per_s":      round2(float64(rangePorts) / ttw.Seconds()),
 				"ports_needed":        int(math.Round(demand)),
 				"utilization":         round2(util),
-				"client_held_tw":      clientTW,
-				"server_held_tw":      serverTW,
-				"connections":         n,
+				"client_held_tw":      m.clientTW,
+				"server_held_tw":      m.serverTW,
+				"connections":         m.conns,
 			}),
 			Advice: "Reuse connections (HTTP keep-alive, a pool) instead of one per request; or let the server close first, widen the port range, or enable tcp_tw_reuse.",
 		})
@@ -534,7 +551,7 @@ func closeLead(h *analysis.History) time.Duration {
 type twPeak struct {
 	ttw  time.Duration
 	lead time.Duration // the most a close precedes its connection's start
-	ev   []twEvent     // a min-heap by (t, d)
+	ev   analysis.Heap[twEvent]
 	// short holds the intervals ended by the next connection on their
 	// port, whose expiry event is void.
 	short     map[uint32]bool
@@ -552,7 +569,8 @@ type twEvent struct {
 	iv     uint32
 }
 
-func (e *twEvent) less(o *twEvent) bool { return e.t < o.t || e.t == o.t && e.d < o.d }
+// Less orders events by time, ends first at one instant.
+func (e twEvent) Less(o twEvent) bool { return e.t < o.t || e.t == o.t && e.d < o.d }
 
 // open adds the interval of a client-held connection closed at closeAt and
 // returns its number (0: none, when TTW is not positive and it would be
@@ -562,8 +580,8 @@ func (p *twPeak) open(closeAt flow.Time) uint32 {
 		return 0
 	}
 	p.n++
-	p.push(twEvent{t: closeAt, d: +1, iv: p.n})
-	p.push(twEvent{t: closeAt.Add(p.ttw), d: -1, expiry: true, iv: p.n})
+	p.ev.Push(twEvent{t: closeAt, d: +1, iv: p.n})
+	p.ev.Push(twEvent{t: closeAt.Add(p.ttw), d: -1, expiry: true, iv: p.n})
 	return p.n
 }
 
@@ -578,27 +596,27 @@ func (p *twPeak) next(iv uint32, closeAt, start flow.Time) {
 		p.short = map[uint32]bool{}
 	}
 	p.short[iv] = true
-	p.push(twEvent{t: start, d: -1, iv: iv})
+	p.ev.Push(twEvent{t: start, d: -1, iv: iv})
 }
 
 // advance counts the events before the start of the connection at hand,
 // less the lead: no connection still to come can add one before that.
 func (p *twPeak) advance(start flow.Time) {
-	for len(p.ev) > 0 && p.ev[0].t < start-flow.Time(p.lead) {
+	for p.ev.Len() > 0 && p.ev.Min().t < start-flow.Time(p.lead) {
 		p.apply()
 	}
 }
 
 // finish counts the events left.
 func (p *twPeak) finish() {
-	for len(p.ev) > 0 {
+	for p.ev.Len() > 0 {
 		p.apply()
 	}
 }
 
 // apply counts the earliest event.
 func (p *twPeak) apply() {
-	e := p.pop()
+	e := p.ev.Pop()
 	if e.expiry && p.short[e.iv] {
 		delete(p.short, e.iv)
 		return
@@ -607,42 +625,4 @@ func (p *twPeak) apply() {
 	if p.cur > p.best {
 		p.best, p.at = p.cur, e.t
 	}
-}
-
-func (p *twPeak) push(e twEvent) {
-	p.ev = append(p.ev, e)
-	h := p.ev
-	for i := len(h) - 1; i > 0; {
-		parent := (i - 1) / 2
-		if !h[i].less(&h[parent]) {
-			break
-		}
-		h[i], h[parent] = h[parent], h[i]
-		i = parent
-	}
-}
-
-func (p *twPeak) pop() twEvent {
-	h := p.ev
-	e := h[0]
-	n := len(h) - 1
-	h[0] = h[n]
-	h = h[:n]
-	for i := 0; ; {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		m := l
-		if r := l + 1; r < n && h[r].less(&h[l]) {
-			m = r
-		}
-		if !h[m].less(&h[i]) {
-			break
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
-	p.ev = h
-	return e
 }
