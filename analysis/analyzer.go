@@ -125,14 +125,23 @@ type ConnReporter interface {
 	ReportConn(id flow.ConnID, rc *report.Connection)
 }
 
-// RecordHandler sees every finished connection record, with its
-// transactions, once: TCP connections as they close (after the
-// ConnReporters filled the record), UDP ones (QUIC) at the end, before
-// Finish. Records are not kept in memory for Finish to read (they may be
-// in a report.RecordLog), so an analyser that judges records collects what
-// it needs here. It must not keep rc or txs.
+// RecordHandler sees every finished connection record once: TCP
+// connections as they close (after the ConnReporters filled the record),
+// UDP ones (QUIC) at the end, before Finish. Records are not kept in
+// memory for Finish to read (they may be in a report.RecordLog), so an
+// analyser that judges records collects what it needs here. It must not
+// keep rc.
 type RecordHandler interface {
-	Record(rc *report.Connection, txs []report.Transaction)
+	Record(rc *report.Connection)
+}
+
+// TransactionHandler sees the finished transaction records of every
+// connection, in index order, in one batch or several: a long-lived
+// connection's are handed on as they accumulate, before it closes, so
+// that memory does not follow its length; the last batch comes just
+// before the connection's record (RecordHandler). It must not keep txs.
+type TransactionHandler interface {
+	Transactions(conn flow.ConnID, txs []report.Transaction)
 }
 
 // PendingReporter is an analyser whose Finish runs only once (it concludes

@@ -4,7 +4,9 @@
 // opened and closed, TCP segment, HTTP exchange) to the analysers that
 // handle that event type, in capture order, on the caller's goroutine,
 // hands every finished connection record to the analysers that judge
-// records (RecordHandler), and at the end asks each analyser to add its
+// records (RecordHandler, and TransactionHandler for the transaction
+// records, in batches that may come before the connection closes), and at
+// the end asks each analyser to add its
 // findings and sections to the report. It also keeps the state several
 // analysers share per connection (SeqState: the connection's sequence
 // spaces), feeding it each segment once between the analysers that judge

@@ -19,6 +19,7 @@ type Engine struct {
 	exch  []ExchangeHandler
 	reps  []ConnReporter
 	recs  []RecordHandler
+	txs   []TransactionHandler
 	preps []Preparer
 
 	// The connections' shared SeqStates (newSeq nil: no analyser uses
@@ -56,6 +57,9 @@ func NewEngine(as []Analyzer) *Engine {
 		}
 		if h, ok := a.(RecordHandler); ok {
 			e.recs = append(e.recs, h)
+		}
+		if h, ok := a.(TransactionHandler); ok {
+			e.txs = append(e.txs, h)
 		}
 		if p, ok := a.(Preparer); ok {
 			e.preps = append(e.preps, p)
@@ -149,9 +153,20 @@ func (e *Engine) ReportConn(id flow.ConnID, rc *report.Connection) {
 }
 
 // Record dispatches a finished connection record.
-func (e *Engine) Record(rc *report.Connection, txs []report.Transaction) {
+func (e *Engine) Record(rc *report.Connection) {
 	for _, h := range e.recs {
-		h.Record(rc, txs)
+		h.Record(rc)
+	}
+}
+
+// Transactions dispatches a batch of a connection's finished transaction
+// records (in index order; the batches of a connection in order too).
+func (e *Engine) Transactions(conn flow.ConnID, txs []report.Transaction) {
+	if len(txs) == 0 {
+		return
+	}
+	for _, h := range e.txs {
+		h.Transactions(conn, txs)
 	}
 }
 

@@ -78,7 +78,7 @@ func rtt(c *report.Connection) (int64, string) {
 
 // Record implements analysis.RecordHandler: it judges the connection's
 // head-of-line events.
-func (a *Analyzer) Record(c *report.Connection, _ []report.Transaction) {
+func (a *Analyzer) Record(c *report.Connection) {
 	if c.H2 == nil || len(c.H2.HOLEvents) == 0 {
 		return
 	}

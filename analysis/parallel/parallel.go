@@ -59,7 +59,7 @@ func New(cfg analysis.Config) *Analyzer {
 // that carried no request (opened and never used). Pairs past the peer
 // limit (Config.MaxPeers) are not counted: they are not in the peer table
 // either.
-func (a *Analyzer) Record(c *report.Connection, _ []report.Transaction) {
+func (a *Analyzer) Record(c *report.Connection) {
 	if c.Payload.ClientToServer != 0 {
 		return
 	}

@@ -51,7 +51,7 @@ func (a *analyzer) Finish(_ *report.Report, out analysis.Emitter) {
 }
 
 // Record implements analysis.RecordHandler.
-func (a *analyzer) Record(c *report.Connection, _ []report.Transaction) {
+func (a *analyzer) Record(c *report.Connection) {
 	q := c.QUIC
 	if q == nil {
 		return

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"connscope/analysis"
+	"connscope/flow"
 	"connscope/report"
 )
 
@@ -68,6 +69,8 @@ func Kinds() []analysis.KindDoc {
 type Analyzer struct {
 	out   []report.Finding
 	anoms map[string]uint64
+	// What the transactions of connections not yet recorded showed.
+	txs analysis.ConnMap[*upgradeTx]
 }
 
 // New returns the analyser.
@@ -76,25 +79,47 @@ func New() *Analyzer { return &Analyzer{} }
 // Name implements analysis.Analyzer.
 func (a *Analyzer) Name() string { return Name }
 
-// upgradeTx finds, per connection, the first transaction that switched
-// protocols (status 101) and the first that offered Upgrade: h2c.
+// txRef is a transaction a finding refers to: its index and start.
 type txRef struct {
 	index int
 	at    string
 	ok    bool
 }
 
-// Record implements analysis.RecordHandler. txs are in index order.
-func (a *Analyzer) Record(c *report.Connection, txs []report.Transaction) {
-	var switched, h2cOffer txRef
+// upgradeTx is what a connection's transactions showed: the first that
+// switched protocols (status 101) and the first that offered Upgrade: h2c.
+type upgradeTx struct {
+	switched, h2cOffer txRef
+}
+
+// Transactions implements analysis.TransactionHandler: it keeps the
+// connection's first switch and first h2c offer.
+func (a *Analyzer) Transactions(conn flow.ConnID, txs []report.Transaction) {
+	u, _ := a.txs.Get(conn)
 	for i := range txs {
 		tx := &txs[i]
-		if !switched.ok && tx.Status == 101 {
-			switched = txRef{tx.Index, tx.RequestStart, true}
+		if u == nil && (tx.Status == 101 || hasToken(tx.Headers.Upgrade, "h2c")) {
+			u = &upgradeTx{}
+			a.txs.Put(conn, u)
 		}
-		if !h2cOffer.ok && hasToken(tx.Headers.Upgrade, "h2c") {
-			h2cOffer = txRef{tx.Index, tx.RequestStart, true}
+		if u == nil {
+			continue
 		}
+		if !u.switched.ok && tx.Status == 101 {
+			u.switched = txRef{tx.Index, tx.RequestStart, true}
+		}
+		if !u.h2cOffer.ok && hasToken(tx.Headers.Upgrade, "h2c") {
+			u.h2cOffer = txRef{tx.Index, tx.RequestStart, true}
+		}
+	}
+}
+
+// Record implements analysis.RecordHandler.
+func (a *Analyzer) Record(c *report.Connection) {
+	var switched, h2cOffer txRef
+	if u, ok := a.txs.Get(flow.ConnID(c.ID)); ok {
+		switched, h2cOffer = u.switched, u.h2cOffer
+		a.txs.Delete(flow.ConnID(c.ID))
 	}
 	if c.WebSocket != nil {
 		a.out = append(a.out, websocketFinding(c, switched))

@@ -427,7 +427,8 @@ func (r *run) concluded(cc *analysis.ConnClosed, rc *report.Connection, txs []re
 // log, the record store or the report's lists, and to OnConnection. rc is
 // not kept.
 func (r *run) finished(rc *report.Connection, txs []report.Transaction) {
-	r.engine.Record(rc, txs)
+	r.engine.Transactions(flow.ConnID(rc.ID), txs)
+	r.engine.Record(rc)
 	if r.log != nil {
 		r.addToLog(rc, txs)
 		if r.cfg.OnConnection != nil {

@@ -32,7 +32,7 @@ type recordProbe struct{ ids []uint32 }
 
 func (p *recordProbe) Name() string                            { return "record_probe" }
 func (p *recordProbe) Finish(*report.Report, analysis.Emitter) {}
-func (p *recordProbe) Record(rc *report.Connection, _ []report.Transaction) {
+func (p *recordProbe) Record(rc *report.Connection) {
 	p.ids = append(p.ids, rc.ID)
 }
 

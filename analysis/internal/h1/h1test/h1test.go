@@ -329,16 +329,21 @@ func OfKind(fs []report.Finding, kind string) []report.Finding {
 // a (when it is an analysis.RecordHandler) the way the pipeline does as
 // connections finish, then calls a.Finish(rep, out).
 func FinishRecords(a analysis.Analyzer, rep *report.Report, out analysis.Emitter) {
-	if h, ok := a.(analysis.RecordHandler); ok {
-		for i := range rep.Connections {
-			c := &rep.Connections[i]
+	for i := range rep.Connections {
+		c := &rep.Connections[i]
+		if h, ok := a.(analysis.TransactionHandler); ok {
 			var txs []report.Transaction
 			for _, tx := range rep.Transactions {
 				if tx.Connection == c.ID {
 					txs = append(txs, tx)
 				}
 			}
-			h.Record(c, txs)
+			if len(txs) > 0 {
+				h.Transactions(flow.ConnID(c.ID), txs)
+			}
+		}
+		if h, ok := a.(analysis.RecordHandler); ok {
+			h.Record(c)
 		}
 	}
 	a.Finish(rep, out)
