@@ -251,36 +251,53 @@ func (s *NDJSONStream) endFromLog(n *Report) error {
 		}
 	}
 	l := n.Deferred
-	err := l.each(readConns|readTxs, func(id uint32, conn []byte, parts []txPart) error {
-		fs, has := findByConn[id]
-		if has {
-			seen[id] = true
+	// A connection's findings follow its last transaction: they are
+	// written when the next connection starts, or at the end.
+	var pending []Finding
+	putPending := func() {
+		for k := range pending {
+			s.put(findingRecord{RecordFinding, &pending[k]})
 		}
-		if s.written[id] {
-			if !s.withFindings[id] {
-				for k := range fs {
-					s.put(findingRecord{RecordFinding, &fs[k]})
-				}
+		pending = nil
+	}
+	skip := false // a connection written before, with its transactions
+	err := l.each(readConns|readTxs, func(id uint32, conn []byte, parts []txPart, first bool) error {
+		if first {
+			putPending()
+			fs, has := findByConn[id]
+			if has {
+				seen[id] = true
 			}
+			if skip = s.written[id]; skip {
+				if !s.withFindings[id] {
+					for k := range fs {
+						s.put(findingRecord{RecordFinding, &fs[k]})
+					}
+				}
+				return s.err
+			}
+			out, err := l.connJSON(&obj, id, conn)
+			if err != nil {
+				return err
+			}
+			putStored(RecordConnection, out)
+			pending = fs
+		}
+		if skip {
 			return s.err
 		}
-		out, err := l.connJSON(&obj, id, conn)
-		if err != nil {
-			return err
-		}
-		putStored(RecordConnection, out)
 		for i := range parts {
-			if out, err = l.txJSON(&obj, id, &parts[i]); err != nil {
+			out, err := l.txJSON(&obj, id, &parts[i])
+			if err != nil {
 				return err
 			}
 			putStored(RecordTransaction, out)
 		}
-		for k := range fs {
-			s.put(findingRecord{RecordFinding, &fs[k]})
-		}
 		return s.err
 	})
-	if err != nil && s.err == nil {
+	if err == nil {
+		putPending()
+	} else if s.err == nil {
 		s.err = err
 	}
 	for i := range n.Findings {

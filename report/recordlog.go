@@ -73,6 +73,7 @@ type RecordLog struct {
 	conns, txs blockStream
 	cbuf, comp []byte
 	hdr, ids   []byte
+	txIDs      []byte
 	// decompressed counts the blocks decompressed.
 	decompressed int
 
@@ -87,21 +88,25 @@ type RecordLog struct {
 	patches      map[uint32][]func(*Connection)
 }
 
-// memEntry locates a record in memory: n bytes at offset at of l.mem.
+// memEntry locates a record in memory: n bytes at offset at of l.mem
+// (txOnly: transactions ahead of their connection's record).
 type memEntry struct {
-	id, n uint32
-	at    int
+	id, n  uint32
+	at     int
+	txOnly bool
 }
 
 // chunkIndex locates the records of one spill: sorted by id, their
 // connections follow each other in the connections' stream from
-// connStart, their transactions in the transactions' stream from
-// txStart, so only the ids and the connections' lengths need keeping:
-// packed, as uvarints of each id's difference from the one before and of
-// the length (about three bytes per record).
+// connStart, their groups of transactions in the transactions' stream
+// from txStart (a connection may have several groups, in several chunks:
+// those added ahead of it with AddTransactions), so only the ids and the
+// lengths need keeping: packed, as uvarints of each id's difference from
+// the one before and of the length (about three bytes per record), conns
+// for the connections and txs for the groups.
 type chunkIndex struct {
 	connStart, txStart int64
-	packed             []byte
+	conns, txs         []byte
 }
 
 type txKey struct {
@@ -126,10 +131,13 @@ func NewRecordLog(memLimit int, dir string) *RecordLog {
 	return &RecordLog{limit: memLimit, dir: dir}
 }
 
-// logJob is one record handed to the encoding goroutine.
+// logJob is one record handed to the encoding goroutine: a connection
+// with its (last) transactions, or with txOnly transactions of a
+// connection still to come (only c.ID is set).
 type logJob struct {
-	c   Connection
-	txs []Transaction
+	c      Connection
+	txs    []Transaction
+	txOnly bool
 }
 
 // Len returns the number of connections in the log.
@@ -150,21 +158,43 @@ var emptyInts = []int{}
 
 // Add appends a finished connection record with its transactions, which
 // must all belong to it, and takes ownership of txs (sorted by index,
-// stably). c.Findings is written as it is ([] when nil); later links come
-// from LinkFindings. Nothing reachable from c or txs may change afterwards
-// (the record is encoded on another goroutine).
+// stably). Transactions of the connection added before with
+// AddTransactions come before these. c.Findings is written as it is ([]
+// when nil); later links come from LinkFindings. Nothing reachable from c
+// or txs may change afterwards (the record is encoded on another
+// goroutine).
 func (l *RecordLog) Add(c *Connection, txs []Transaction) error {
-	for i := range txs {
-		if txs[i].Connection != c.ID {
-			return fmt.Errorf("record log: transaction of connection %d added with connection %d", txs[i].Connection, c.ID)
+	if err := l.addJob(logJob{c: *c, txs: txs}); err != nil {
+		return err
+	}
+	l.n++
+	return nil
+}
+
+// AddTransactions appends transactions of connection conn, which has not
+// been added yet, ahead of its record (Add): a long-lived connection's
+// transactions need not wait in memory until it closes. They must all
+// belong to conn and come, in index order, before those of any later
+// AddTransactions or Add of conn. The log takes ownership of txs.
+func (l *RecordLog) AddTransactions(conn uint32, txs []Transaction) error {
+	if len(txs) == 0 {
+		return nil
+	}
+	return l.addJob(logJob{c: Connection{ID: conn}, txs: txs, txOnly: true})
+}
+
+// addJob checks a job's transactions and hands it to the encoder.
+func (l *RecordLog) addJob(j logJob) error {
+	for i := range j.txs {
+		if j.txs[i].Connection != j.c.ID {
+			return fmt.Errorf("record log: transaction of connection %d added with connection %d", j.txs[i].Connection, j.c.ID)
 		}
 	}
-	if !slices.IsSortedFunc(txs, func(a, b Transaction) int { return a.Index - b.Index }) {
-		slices.SortStableFunc(txs, func(a, b Transaction) int { return a.Index - b.Index })
+	if !slices.IsSortedFunc(j.txs, func(a, b Transaction) int { return a.Index - b.Index }) {
+		slices.SortStableFunc(j.txs, func(a, b Transaction) int { return a.Index - b.Index })
 	}
-	l.batch = append(l.batch, logJob{c: *c, txs: txs})
-	l.n++
-	l.nTx += len(txs)
+	l.batch = append(l.batch, j)
+	l.nTx += len(j.txs)
 	if len(l.batch) == logBatch {
 		l.send()
 	}
@@ -215,7 +245,7 @@ func (l *RecordLog) encodeLoop(jobs <-chan []logJob, free chan<- []logJob, done 
 	defer close(done)
 	for b := range jobs {
 		for i := range b {
-			if err := l.encodeRecord(&b[i].c, b[i].txs); err != nil && l.encErr == nil {
+			if err := l.encodeRecord(&b[i].c, b[i].txs, b[i].txOnly); err != nil && l.encErr == nil {
 				l.encErr = err
 			}
 		}
@@ -230,8 +260,10 @@ func (l *RecordLog) encodeLoop(jobs <-chan []logJob, free chan<- []logJob, done 
 // encodeRecord appends one record: a header (connection length,
 // transaction count, then each transaction's index and length) and the
 // objects, each as the streaming JSON writer writes a list element:
-// indented for a list in the report's top level, terminal-safe.
-func (l *RecordLog) encodeRecord(c *Connection, txs []Transaction) error {
+// indented for a list in the report's top level, terminal-safe. With
+// txOnly the record has no connection object (length 0): transactions
+// of connection c.ID ahead of its record.
+func (l *RecordLog) encodeRecord(c *Connection, txs []Transaction, txOnly bool) error {
 	if l.mem == nil && l.limit > 0 {
 		// The whole budget at once: growing by doubling would overshoot it.
 		l.mem = make([]byte, 0, l.limit+64<<10)
@@ -244,16 +276,18 @@ func (l *RecordLog) encodeRecord(c *Connection, txs []Transaction) error {
 	room := (2 + 2*len(txs)) * binary.MaxVarintLen64
 	l.mem = slices.Grow(l.mem, room)[:start+room]
 	body := len(l.mem)
-	f := c.Findings
-	if f == nil {
-		c.Findings = emptyInts
-	}
 	var err error
-	l.mem, err = l.appendObject(l.mem, c)
-	c.Findings = f
-	if err != nil {
-		l.mem = l.mem[:start]
-		return err
+	if !txOnly {
+		f := c.Findings
+		if f == nil {
+			c.Findings = emptyInts
+		}
+		l.mem, err = l.appendObject(l.mem, c)
+		c.Findings = f
+		if err != nil {
+			l.mem = l.mem[:start]
+			return err
+		}
 	}
 	hdr := binary.AppendUvarint(l.scr[:0], uint64(len(l.mem)-body))
 	hdr = binary.AppendUvarint(hdr, uint64(len(txs)))
@@ -269,7 +303,7 @@ func (l *RecordLog) encodeRecord(c *Connection, txs []Transaction) error {
 	l.scr = hdr
 	at := body - len(hdr)
 	copy(l.mem[at:body], hdr)
-	l.memIdx = append(l.memIdx, memEntry{id: c.ID, n: uint32(len(l.mem) - at), at: at})
+	l.memIdx = append(l.memIdx, memEntry{id: c.ID, n: uint32(len(l.mem) - at), at: at, txOnly: txOnly})
 	if l.limit > 0 && len(l.mem) >= l.limit && l.spillErr == nil {
 		l.spill()
 	}
@@ -307,17 +341,18 @@ func (l *RecordLog) spill() {
 		}
 		l.file = f
 	}
-	slices.SortFunc(l.memIdx, func(a, b memEntry) int { return cmpUint32(a.id, b.id) })
+	// Stable: a connection's transactions added ahead of it stay ahead.
+	slices.SortStableFunc(l.memIdx, func(a, b memEntry) int { return cmpUint32(a.id, b.id) })
 	ch := chunkIndex{connStart: l.conns.size(), txStart: l.txs.size()}
 	sp := spillState{
 		buf: l.cbuf[:0], fend: l.fileSize(), chunk: uint32(len(l.chunks)),
 		conn: spillStream{blocks: l.conns.blocks, blk: l.conns.blk[:0], off: ch.connStart},
 		tx:   spillStream{blocks: l.txs.blocks, blk: l.txs.blk[:0], off: ch.txStart},
 	}
-	ids := l.ids[:0]
+	connIdx, txIdx := l.ids[:0], l.txIDs[:0]
 	var parts []txPart
 	var err error
-	prev := uint32(0)
+	prevConn, prevTx := uint32(0), uint32(0)
 	for _, e := range l.memIdx {
 		var conn []byte
 		conn, parts, err = parse(l.mem[e.at:e.at+int(e.n)], parts)
@@ -325,38 +360,38 @@ func (l *RecordLog) spill() {
 			break
 		}
 		// The connection: a record without transactions.
-		at := sp.conn.pos()
-		hdr := binary.AppendUvarint(l.hdr[:0], uint64(len(conn)))
-		hdr = append(hdr, 0)
-		if err = l.put(&sp, &sp.conn, hdr); err == nil {
-			err = l.put(&sp, &sp.conn, conn)
-		}
-		ids = binary.AppendUvarint(ids, uint64(e.id-prev))
-		ids = binary.AppendUvarint(ids, uint64(sp.conn.pos()-at))
-		prev = e.id
-		// The transactions: their length, then a record without a
-		// connection.
-		hdr = append(hdr[:0], 0)
-		hdr = binary.AppendUvarint(hdr, uint64(len(parts)))
-		total := 0
-		for i := range parts {
-			hdr = binary.AppendUvarint(hdr, uint64(parts[i].index))
-			hdr = binary.AppendUvarint(hdr, uint64(parts[i].n))
-			total += parts[i].n
-		}
-		var pre [binary.MaxVarintLen64]byte
-		if err == nil {
-			err = l.put(&sp, &sp.tx, binary.AppendUvarint(pre[:0], uint64(len(hdr)+total)))
-		}
-		if err == nil {
-			err = l.put(&sp, &sp.tx, hdr)
-		}
-		for i := range parts {
-			if err == nil {
-				err = l.put(&sp, &sp.tx, parts[i].data)
+		if !e.txOnly {
+			at := sp.conn.pos()
+			hdr := binary.AppendUvarint(l.hdr[:0], uint64(len(conn)))
+			hdr = append(hdr, 0)
+			if err = l.put(&sp, &sp.conn, hdr); err == nil {
+				err = l.put(&sp, &sp.conn, conn)
 			}
+			connIdx = binary.AppendUvarint(connIdx, uint64(e.id-prevConn))
+			connIdx = binary.AppendUvarint(connIdx, uint64(sp.conn.pos()-at))
+			prevConn = e.id
+			l.hdr = hdr
 		}
-		l.hdr = hdr
+		// The transactions, if any: a record without a connection.
+		if len(parts) > 0 && err == nil {
+			at := sp.tx.pos()
+			hdr := append(l.hdr[:0], 0)
+			hdr = binary.AppendUvarint(hdr, uint64(len(parts)))
+			for i := range parts {
+				hdr = binary.AppendUvarint(hdr, uint64(parts[i].index))
+				hdr = binary.AppendUvarint(hdr, uint64(parts[i].n))
+			}
+			err = l.put(&sp, &sp.tx, hdr)
+			for i := range parts {
+				if err == nil {
+					err = l.put(&sp, &sp.tx, parts[i].data)
+				}
+			}
+			txIdx = binary.AppendUvarint(txIdx, uint64(e.id-prevTx))
+			txIdx = binary.AppendUvarint(txIdx, uint64(sp.tx.pos()-at))
+			prevTx = e.id
+			l.hdr = hdr
+		}
 		if err != nil {
 			break
 		}
@@ -369,14 +404,14 @@ func (l *RecordLog) spill() {
 	if err == nil && len(sp.buf) > 0 {
 		err = l.writeBlocks(&sp)
 	}
-	l.ids, l.cbuf = ids[:0], sp.buf[:0]
+	l.ids, l.txIDs, l.cbuf = connIdx[:0], txIdx[:0], sp.buf[:0]
 	l.conns.blk, l.txs.blk = sp.conn.blk[:0], sp.tx.blk[:0]
 	if err != nil {
 		// Keep the records in memory; the file's blocks stay as they were.
 		l.spillErr = err
 		return
 	}
-	ch.packed = slices.Clone(ids)
+	ch.conns, ch.txs = slices.Clone(connIdx), slices.Clone(txIdx)
 	l.chunks = append(l.chunks, ch)
 	l.conns.blocks, l.txs.blocks = sp.conn.blocks, sp.tx.blocks
 	l.mem, l.memIdx = l.mem[:0], l.memIdx[:0]
@@ -543,9 +578,9 @@ func parse(rec []byte, parts []txPart) (conn []byte, txs []txPart, err error) {
 // and back.
 //
 // Records are read in id order: a merge of the chunks, each stream of a
-// chunk read from its start to its end (a chunk's transactions follow
-// the order of its connections, so each chunk keeps a cursor in the
-// transactions' stream instead of an index entry per record). The block
+// chunk read from its start to its end (a chunk's connections, and its
+// groups of transactions, are in id order; a connection with groups in
+// several chunks has them read in chunk order). The block
 // last decompressed is kept per chunk and stream (in blockCacheSize slots:
 // up to that many chunks, each block is decompressed once per pass over
 // the records; past it, chunks share slots and blocks may be decompressed
@@ -646,35 +681,6 @@ func (l *RecordLog) blockData(s *blockStream, i int) ([]byte, error) {
 	return data, nil
 }
 
-// txLen reads the length that starts the transactions of a record at
-// offset off of their stream: the value and the bytes it takes. It reads
-// past the block off is in only when the length itself crosses into the
-// next one (a block read for the length alone would be read again for the
-// record before it).
-func (l *RecordLog) txLen(off int64) (n uint64, k int, err error) {
-	size := l.txs.size()
-	i := l.txs.blockAt(off)
-	if i == len(l.txs.blocks) {
-		return 0, 0, errCorrupt
-	}
-	w := min(binary.MaxVarintLen64, l.txs.blocks[i].off+int64(l.txs.blocks[i].n)-off)
-	for {
-		pre, err := l.readRange(&l.txs, off, int(w))
-		if err != nil {
-			return 0, 0, err
-		}
-		n, k = binary.Uvarint(pre)
-		switch {
-		case k > 0 && n <= uint64(size-off-int64(k)):
-			return n, k, nil
-		case k == 0 && w < min(binary.MaxVarintLen64, size-off):
-			w = min(binary.MaxVarintLen64, size-off) // the length crosses a block boundary
-		default:
-			return 0, 0, errCorrupt
-		}
-	}
-}
-
 // What a pass over the log reads (each).
 const (
 	readConns = 1 << iota
@@ -683,14 +689,17 @@ const (
 
 // each calls fn with every record in id order: the connection's object
 // and its transactions' as the log holds them (valid during the call
-// only), of each what want says (readConns, readTxs; the other is passed
-// empty): a pass over the connections decompresses only their stream of
-// the spill file, and one over the transactions only theirs.
+// only), of each what want says (readConns, readTxs): a pass over the
+// connections alone decompresses only their stream of the spill file, and
+// one over the transactions alone only theirs. fn is called once per group
+// of transactions (a connection's may be in several: those added ahead
+// of it), in order, first set on the first call for a connection; with
+// both, a connection without transactions gets one call with none.
 //
 // Each chunk of the spill file and the records in memory are runs sorted
-// by id; each merges them. A chunk's transactions follow the order of its
-// connections, so each run reads both streams from its start to its end.
-func (l *RecordLog) each(want int, fn func(id uint32, conn []byte, txs []txPart) error) error {
+// by id, of connections and of groups of transactions; each merges them,
+// the earlier run first for equal ids.
+func (l *RecordLog) each(want int, fn func(id uint32, conn []byte, txs []txPart, first bool) error) error {
 	l.sync()
 	if l.encErr != nil {
 		return l.encErr
@@ -703,108 +712,199 @@ func (l *RecordLog) each(want int, fn func(id uint32, conn []byte, txs []txPart)
 	if want&readTxs == 0 {
 		l.txs.cache = [blockCacheSize]cachedBlock{}
 	}
-	slices.SortFunc(l.memIdx, func(a, b memEntry) int { return cmpUint32(a.id, b.id) })
-	runs := make([]logRun, 0, len(l.chunks)+1)
-	for i := range l.chunks {
-		ch := &l.chunks[i]
-		r := logRun{rank: i, next: ch.connStart, tx: ch.txStart, packed: ch.packed}
-		if err := r.advance(); err != nil {
-			return err
-		}
-		if !r.done {
-			runs = append(runs, r)
-		}
-	}
-	if len(l.memIdx) > 0 {
-		runs = append(runs, logRun{rank: len(l.chunks), inMem: true, mem: l.memIdx})
-		if err := runs[len(runs)-1].advance(); err != nil {
+	slices.SortStableFunc(l.memIdx, func(a, b memEntry) int { return cmpUint32(a.id, b.id) })
+	var conns, txs *logMerge
+	var err error
+	if want&readConns != 0 {
+		if conns, err = l.merge(false); err != nil {
 			return err
 		}
 	}
-	h := make(runHeap, len(runs))
-	for i := range runs {
-		h[i] = &runs[i]
+	if want&readTxs != 0 {
+		if txs, err = l.merge(true); err != nil {
+			return err
+		}
 	}
-	heap.Init(&h)
 	var parts []txPart
-	for len(h) > 0 {
-		r := h[0]
-		var conn []byte
-		txs := parts[:0]
-		if r.inMem {
-			c, t, err := parse(l.mem[r.at:r.at+int(r.n)], parts)
-			if err != nil {
+	if conns == nil {
+		// The groups of transactions alone.
+		prev, started := uint32(0), false
+		for txs.more() {
+			r := txs.top()
+			if parts, err = l.txsOf(r, parts); err != nil {
 				return err
 			}
-			if want&readConns != 0 {
-				conn = c
+			first := !started || r.id != prev
+			prev, started = r.id, true
+			if err := fn(r.id, nil, parts, first); err != nil {
+				return err
 			}
-			if want&readTxs != 0 {
-				txs = t
-			}
-		} else {
-			if want&readConns != 0 {
-				rec, err := l.readRange(&l.conns, r.off, int(r.n))
-				if err == nil {
-					conn, _, err = parse(rec, nil)
-				}
-				if err != nil {
-					return err
-				}
-			}
-			if want&readTxs != 0 {
-				n, k, err := l.txLen(r.tx)
-				if err != nil {
-					return err
-				}
-				rec, err := l.readRange(&l.txs, r.tx+int64(k), int(n))
-				if err == nil {
-					_, txs, err = parse(rec, parts)
-				}
-				if err != nil {
-					return err
-				}
-				r.tx += int64(k) + int64(n)
+			if err := txs.next(); err != nil {
+				return err
 			}
 		}
-		parts = txs
-		if err := fn(r.id, conn, txs); err != nil {
+		return nil
+	}
+	for conns.more() {
+		r := conns.top()
+		conn, err := l.connOf(r)
+		if err != nil {
 			return err
 		}
-		if err := r.advance(); err != nil {
-			return err
+		id, first := r.id, true
+		// The connection's groups of transactions (the two streams have
+		// buffers of their own: conn stays valid). Groups of smaller ids
+		// have no connection (never the case when every connection was
+		// added) and are passed over.
+		for txs != nil && txs.more() && txs.top().id <= id {
+			if g := txs.top(); g.id == id {
+				if parts, err = l.txsOf(g, parts); err != nil {
+					return err
+				}
+				if err := fn(id, conn, parts, first); err != nil {
+					return err
+				}
+				first = false
+			}
+			if err := txs.next(); err != nil {
+				return err
+			}
 		}
-		if r.done {
-			heap.Pop(&h)
-		} else {
-			heap.Fix(&h, 0)
+		if first {
+			if err := fn(id, conn, nil, true); err != nil {
+				return err
+			}
+		}
+		if err := conns.next(); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+// connOf returns the connection object of the record at hand of r.
+func (l *RecordLog) connOf(r *logRun) ([]byte, error) {
+	var rec []byte
+	if r.inMem {
+		rec = l.mem[r.at : r.at+int(r.n)]
+	} else {
+		var err error
+		if rec, err = l.readRange(&l.conns, r.off, int(r.n)); err != nil {
+			return nil, err
+		}
+	}
+	conn, _, err := parse(rec, nil)
+	return conn, err
+}
+
+// txsOf returns the transactions of the group at hand of r (parts is
+// reused for the result).
+func (l *RecordLog) txsOf(r *logRun, parts []txPart) ([]txPart, error) {
+	var rec []byte
+	if r.inMem {
+		rec = l.mem[r.at : r.at+int(r.n)]
+	} else {
+		var err error
+		if rec, err = l.readRange(&l.txs, r.off, int(r.n)); err != nil {
+			return nil, err
+		}
+	}
+	_, parts, err := parse(rec, parts)
+	return parts, err
+}
+
+// logMerge merges runs by the id of their record at hand.
+type logMerge struct {
+	runs []logRun
+	h    runHeap
+}
+
+// merge starts a merge of the connections' runs, or with txs of the
+// transactions' groups.
+func (l *RecordLog) merge(txs bool) (*logMerge, error) {
+	m := &logMerge{runs: make([]logRun, 0, len(l.chunks)+1)}
+	for i := range l.chunks {
+		ch := &l.chunks[i]
+		r := logRun{rank: i, next: ch.connStart, packed: ch.conns}
+		if txs {
+			r.next, r.packed = ch.txStart, ch.txs
+		}
+		m.runs = append(m.runs, r)
+	}
+	if len(l.memIdx) > 0 {
+		r := logRun{rank: len(l.chunks), inMem: true, mem: l.memIdx, memTxs: txs}
+		if txs {
+			r.mem = memWithTxs(l.mem, l.memIdx)
+		}
+		m.runs = append(m.runs, r)
+	}
+	for i := range m.runs {
+		if err := m.runs[i].advance(); err != nil {
+			return nil, err
+		}
+		if !m.runs[i].done {
+			m.h = append(m.h, &m.runs[i])
+		}
+	}
+	heap.Init(&m.h)
+	return m, nil
+}
+
+// memWithTxs returns the entries of ents whose records hold transactions.
+func memWithTxs(mem []byte, ents []memEntry) []memEntry {
+	var out []memEntry
+	for _, e := range ents {
+		if _, parts, err := parse(mem[e.at:e.at+int(e.n)], nil); err != nil || len(parts) > 0 {
+			out = append(out, e) // a corrupt one too: reading it says so
+		}
+	}
+	return out
+}
+
+func (m *logMerge) more() bool   { return len(m.h) > 0 }
+func (m *logMerge) top() *logRun { return m.h[0] }
+
+// next moves past the record at hand.
+func (m *logMerge) next() error {
+	r := m.h[0]
+	if err := r.advance(); err != nil {
+		return err
+	}
+	if r.done {
+		heap.Pop(&m.h)
+	} else {
+		heap.Fix(&m.h, 0)
+	}
+	return nil
+}
+
 // logRun is a cursor over one sorted run of records: a chunk of the spill
-// file (its packed index and the stream offsets of the record at hand) or
+// file (its packed index and the stream offset of the record at hand) or
 // the records in memory.
 type logRun struct {
 	rank  int // the run's place in the log: ties of ids go to the earlier
 	done  bool
 	id, n uint32
-	// A chunk: the record at hand is at off in the connections' stream,
-	// the next one at next, its transactions at tx in theirs; packed is
-	// the rest of the chunk's index.
-	off, next, tx int64
-	packed        []byte
+	// A chunk: the record at hand is at off in its stream, the next one
+	// at next; packed is the rest of the chunk's index.
+	off, next int64
+	packed    []byte
 	// The records in memory: the one at hand at offset at of l.mem, the
-	// rest in mem.
-	inMem bool
-	at    int
-	mem   []memEntry
+	// rest in mem (of the transactions' run: those holding some).
+	inMem  bool
+	memTxs bool
+	at     int
+	mem    []memEntry
 }
 
-// advance moves r to its next record, or sets r.done.
+// advance moves r to its next record, or sets r.done. A run of
+// connections in memory passes over the groups of transactions added
+// ahead of their connection.
 func (r *logRun) advance() error {
 	if r.inMem {
+		for len(r.mem) > 0 && !r.memTxs && r.mem[0].txOnly {
+			r.mem = r.mem[1:]
+		}
 		if len(r.mem) == 0 {
 			r.done = true
 			return nil
@@ -959,12 +1059,14 @@ func (l *RecordLog) patch(id uint32, fn func(*Connection)) {
 func (l *RecordLog) decodeAll() ([]Connection, []Transaction, error) {
 	conns := make([]Connection, 0, l.n)
 	txs := make([]Transaction, 0, l.nTx)
-	err := l.each(readConns|readTxs, func(id uint32, conn []byte, parts []txPart) error {
-		c, err := l.decodeConn(id, conn)
-		if err != nil {
-			return err
+	err := l.each(readConns|readTxs, func(id uint32, conn []byte, parts []txPart, first bool) error {
+		if first {
+			c, err := l.decodeConn(id, conn)
+			if err != nil {
+				return err
+			}
+			conns = append(conns, *c)
 		}
-		conns = append(conns, *c)
 		for i := range parts {
 			t, err := l.decodeTx(id, &parts[i])
 			if err != nil {
@@ -1057,7 +1159,7 @@ func (r *Report) EachConnection(fn func(c *Connection) error) error {
 	if r.Deferred == nil {
 		return nil
 	}
-	return r.Deferred.each(readConns, func(id uint32, conn []byte, _ []txPart) error {
+	return r.Deferred.each(readConns, func(id uint32, conn []byte, _ []txPart, _ bool) error {
 		c, err := r.Deferred.decodeConn(id, conn)
 		if err != nil {
 			return err
@@ -1115,7 +1217,7 @@ func (l *RecordLog) writeList(bw *bufio.Writer, txs bool) error {
 	if txs {
 		want = readTxs
 	}
-	return l.each(want, func(id uint32, conn []byte, parts []txPart) error {
+	return l.each(want, func(id uint32, conn []byte, parts []txPart, _ bool) error {
 		if !txs {
 			out, err := l.connJSON(&obj, id, conn)
 			if err != nil {

@@ -126,6 +126,108 @@ func TestRecordLogWritesLikeMemory(t *testing.T) {
 	}
 }
 
+// TestRecordLogTransactionsAhead: transactions added ahead of their
+// connection (AddTransactions, in up to three batches, the last with Add,
+// interleaved with other connections' records and spread over several
+// spills) are read back as if added with their connection: JSON, NDJSON,
+// text and the materialized report are those of the report holding them.
+func TestRecordLogTransactionsAhead(t *testing.T) {
+	for _, limit := range []int{-1, 1, 4096, 64 << 10} {
+		t.Run(fmt.Sprint("limit=", limit), func(t *testing.T) {
+			mem, plan := aheadCase()
+			def := *mem
+			def.Connections, def.Transactions = nil, nil
+			l := NewRecordLog(limit, t.TempDir())
+			def.Deferred = l
+			t.Cleanup(func() { l.Close() })
+			for _, a := range plan {
+				var err error
+				if a.ahead {
+					err = l.AddTransactions(a.c.ID, slices.Clone(a.txs))
+				} else {
+					c := *a.c
+					err = l.Add(&c, slices.Clone(a.txs))
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, r := range []*Report{mem, &def} {
+				r.LinkFindings()
+				Normalize(r)
+			}
+			if err := l.Spilled(); err != nil {
+				t.Fatal(err)
+			}
+			if l.Len() != len(mem.Connections) || l.Transactions() != len(mem.Transactions) {
+				t.Fatalf("%d connections and %d transactions, want %d and %d", l.Len(), l.Transactions(), len(mem.Connections), len(mem.Transactions))
+			}
+			if limit == 4096 && len(l.chunks) < 10 {
+				t.Fatalf("%d spills", len(l.chunks))
+			}
+			sameOutput(t, "JSON", WriteJSON, mem, &def)
+			sameOutput(t, "NDJSON", WriteNDJSON, mem, &def)
+			sameOutput(t, "text", func(w io.Writer, r *Report) error { return WriteText(w, r, TextOptions{}) }, mem, &def)
+			if err := def.Materialize(); err != nil {
+				t.Fatal(err)
+			}
+			sameOutput(t, "JSON of the materialized report", WriteJSON, mem, &def)
+		})
+	}
+}
+
+// aheadAction is one addition to a record log: a connection's record with
+// its last transactions, or transactions ahead of it.
+type aheadAction struct {
+	pos   int
+	c     *Connection
+	txs   []Transaction
+	ahead bool
+}
+
+// aheadCase builds a report of 600 connections, every seventh with many
+// transactions, findings naming some of them, and the order to add them
+// to a record log: a split connection's batches in order, the later ones
+// after other connections' records.
+func aheadCase() (*Report, []aheadAction) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	mem := &Report{Tool: Tool{Name: "connscope", Version: "test"}}
+	byConn := map[uint32][]Transaction{}
+	for i := range 600 {
+		id := uint32(i + 1)
+		mem.Connections = append(mem.Connections, Connection{ID: id, Transport: "tcp", Client: fmt.Sprintf("10.0.0.1:%d", 1024+i),
+			Server: "10.0.0.2:80", Start: "2024-05-01T12:00:00.000000001Z", Protocol: "http/1.1"})
+		n := i % 3
+		if i%7 == 0 {
+			n = 5 + rng.IntN(40)
+		}
+		for j := range n {
+			tx := Transaction{Connection: id, Index: j, Method: "GET", Target: fmt.Sprintf("/%d/%d", i, j)}
+			mem.Transactions = append(mem.Transactions, tx)
+			byConn[id] = append(byConn[id], tx)
+		}
+		if rng.IntN(4) == 0 && n > 0 {
+			tx := rng.IntN(n)
+			mem.Findings = append(mem.Findings, Finding{Kind: "k", Severity: SeverityInfo, Connection: &id, Transaction: &tx,
+				Summary: fmt.Sprint(i), Evidence: map[string]any{}})
+		}
+	}
+	var plan []aheadAction
+	for i := range mem.Connections {
+		c := &mem.Connections[i]
+		txs, pos := byConn[c.ID], i*10
+		for len(txs) >= 4 && rng.IntN(2) == 0 {
+			k := 1 + rng.IntN(len(txs)-1)
+			plan = append(plan, aheadAction{pos: pos, c: c, txs: txs[:k], ahead: true})
+			txs = txs[k:]
+			pos += 10*rng.IntN(60) + 1
+		}
+		plan = append(plan, aheadAction{pos: pos, c: c, txs: txs})
+	}
+	slices.SortStableFunc(plan, func(a, b aheadAction) int { return cmp.Compare(a.pos, b.pos) })
+	return mem, plan
+}
+
 // TestRecordLogCorrupt: a damaged record is an error, not a panic.
 func TestRecordLogCorrupt(t *testing.T) {
 	for _, rec := range [][]byte{nil, {0x80}, {5, 0}, {1, 2, 0, 9, 'x'}, {2, 1, 0, 1, '{', '}'}} {
@@ -214,7 +316,7 @@ func TestRecordLogSpillBlocks(t *testing.T) {
 				if k == n/2 {
 					// Reading sorts the index; records added after it
 					// must still be found.
-					if err := log.each(readConns|readTxs, func(uint32, []byte, []txPart) error { return nil }); err != nil {
+					if err := log.each(readConns|readTxs, func(uint32, []byte, []txPart, bool) error { return nil }); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -274,7 +376,7 @@ func TestRecordLogIndexSize(t *testing.T) {
 	spilled := len(spilledRecords(t, l))
 	packed := 0
 	for _, ch := range l.chunks {
-		packed += len(ch.packed)
+		packed += len(ch.conns)
 	}
 	if len(l.chunks) < 4 || spilled+len(l.memIdx) != l.Len() || packed > 4*spilled {
 		t.Fatalf("%d chunks, %d records spilled and %d in memory of %d, %d bytes of index", len(l.chunks), spilled, len(l.memIdx), l.Len(), packed)
@@ -302,7 +404,7 @@ func TestRecordLogReadsBlocksOnce(t *testing.T) {
 	}{{readConns | readTxs, nc + nt, "both"}, {readConns, nc, "connections"}, {readTxs, nt, "transactions"}} {
 		before := l.decompressed
 		conns, txs := 0, 0
-		if err := l.each(c.want, func(_ uint32, conn []byte, parts []txPart) error {
+		if err := l.each(c.want, func(_ uint32, conn []byte, parts []txPart, _ bool) error {
 			if len(conn) > 0 {
 				conns++
 			}
@@ -388,7 +490,7 @@ func spilledRecords(t *testing.T, l *RecordLog) []logRun {
 	t.Helper()
 	var out []logRun
 	for _, ch := range l.chunks {
-		r := logRun{next: ch.connStart, packed: ch.packed}
+		r := logRun{next: ch.connStart, packed: ch.conns}
 		for {
 			if err := r.advance(); err != nil {
 				t.Fatal(err)
