@@ -27,10 +27,12 @@
 //
 // Buffers: writers keep no reference to the report or to their writer after
 // returning (NDJSONStream keeps its writer until End). Schema returns a copy
-// that the caller owns. RecordLog.Add takes ownership of the record's
-// transactions; the log's memory is its budget plus about 3 bytes of index per
-// connection spilled (a packed list per spill) and the end-of-run patches; its spill file is compressed
-// (S2), a tenth or less of the records' JSON.
+// that the caller owns. RecordLog.Add and AddTransactions (a connection's
+// transactions ahead of its record) take ownership of the transactions;
+// the log's memory is its budget plus about 3 bytes of index per
+// connection spilled (a packed list per spill) and the end-of-run
+// patches; its spill file is compressed (S2), a tenth or less of the
+// records' JSON.
 //
 // Limits: WriteHTML caps its graphs, waterfall rows and tables
 // (HTMLOptions), escapes every string through html/template and fetches

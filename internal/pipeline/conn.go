@@ -122,6 +122,10 @@ func (s *connState) Exchange(e *httpdecode.Exchange) {
 		s.keepAlive = true
 	}
 	s.txs = append(s.txs, s.transaction(e))
+	if len(s.txs) >= txsAhead && s.run.ahead {
+		s.run.transactionsAhead(s.id, s.txs)
+		s.txs = nil
+	}
 	s.ex = analysis.Exchange{
 		Conn:      &s.info,
 		Index:     e.Index,

@@ -85,6 +85,9 @@ func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, e
 	if cfg.RecordLog.On {
 		r.log = report.NewRecordLog(cfg.RecordLog.Memory, cfg.RecordLog.Dir)
 		r.rep.Deferred = r.log
+		// Transaction records go to the log as they accumulate, unless
+		// OnConnection wants each connection's with it.
+		r.ahead = cfg.OnConnection == nil
 	} else {
 		r.store = &recordStore{}
 	}
@@ -155,6 +158,9 @@ type run struct {
 	// it.
 	log    *report.RecordLog
 	counts report.Summary
+	// ahead: connections hand their transaction records to the log in
+	// batches as they accumulate (txsAhead), not only when they close.
+	ahead bool
 	// httpFree holds the HTTP decoders of closed connections for reuse.
 	httpFree []*httpdecode.Conn
 	// closed and rec are ConnClosed's event and record, reused.
@@ -494,6 +500,33 @@ const AnomalyRecordLogInMemory = "record_log_in_memory"
 // addToLog adds a finished record to the record log, or to the report's
 // lists if the log refuses it (a transaction of another connection), so
 // nothing is lost.
+// txsAhead is how many transaction records a connection keeps before
+// they are handed on ahead of its close (run.ahead): memory then follows
+// the connections open, not how long they live.
+const txsAhead = 64
+
+// transactionsAhead hands on a batch of connection id's transaction
+// records (which it owns) before the connection closes: to where the
+// analysers run.
+func (r *run) transactionsAhead(id flow.ConnID, txs []report.Transaction) {
+	if r.stage != nil {
+		r.stage.transactions(id, txs)
+		return
+	}
+	r.aheadDone(id, txs)
+}
+
+// aheadDone gives the analysers and the record log a batch of
+// transactions handed on ahead of their connection's close. It runs
+// where the analysers run.
+func (r *run) aheadDone(id flow.ConnID, txs []report.Transaction) {
+	r.engine.Transactions(id, txs)
+	if err := r.log.AddTransactions(uint32(id), txs); err != nil {
+		r.refused++
+		r.rep.Transactions = append(r.rep.Transactions, txs...)
+	}
+}
+
 func (r *run) addToLog(rc *report.Connection, txs []report.Transaction) {
 	if err := r.log.Add(rc, txs); err != nil {
 		r.refused++

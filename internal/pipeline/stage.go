@@ -50,6 +50,7 @@ const (
 	evSegment
 	evExchange
 	evClosed
+	evTxs
 )
 
 // eventBatch is a run of events: kinds in order, the events of each kind
@@ -62,6 +63,14 @@ type eventBatch struct {
 	segIDs []flow.ConnID
 	exchs  []exchangeEvent
 	closes []closedEvent
+	txs    []txsEvent
+}
+
+// txsEvent is a batch of a connection's transaction records handed on
+// before it closes, which the event owns.
+type txsEvent struct {
+	id  flow.ConnID
+	txs []report.Transaction
 }
 
 // halvesEvent: the handshake's halves became known after ConnOpened.
@@ -143,7 +152,20 @@ func (s *analysisStage) closed(id flow.ConnID, info *analysis.ConnInfo, cc *anal
 	b.kinds = append(b.kinds, evClosed)
 	b.closes = append(b.closes, closedEvent{id: id, server: info.ServerHalf, client: info.ClientHalf, cc: *cc, rc: *rc, txs: txs})
 	b.closes[len(b.closes)-1].cc.Conn = nil
-	if len(b.closes) >= stageBatchCloses {
+	if len(b.closes)+len(b.txs) >= stageBatchCloses {
+		s.send()
+		return
+	}
+	s.added()
+}
+
+// transactions hands over a batch of a connection's transaction records
+// ahead of its close.
+func (s *analysisStage) transactions(id flow.ConnID, txs []report.Transaction) {
+	b := s.cur
+	b.kinds = append(b.kinds, evTxs)
+	b.txs = append(b.txs, txsEvent{id, txs})
+	if len(b.closes)+len(b.txs) >= stageBatchCloses {
 		s.send()
 		return
 	}
@@ -209,7 +231,7 @@ func (s *analysisStage) loop() {
 	}()
 	e := s.r.engine
 	for b := range s.jobs {
-		var no, nh, ns, nx, nc int
+		var no, nh, ns, nx, nc, nt int
 		for _, k := range b.kinds {
 			switch k {
 			case evOpened:
@@ -245,6 +267,10 @@ func (s *analysisStage) loop() {
 				s.cc = c.cc
 				s.cc.Conn = info
 				s.r.concluded(&s.cc, &c.rc, c.txs)
+			case evTxs:
+				t := &b.txs[nt]
+				nt++
+				s.r.aheadDone(t.id, t.txs)
 			}
 		}
 		b.reset()
@@ -260,6 +286,7 @@ func (b *eventBatch) reset() {
 	clear(b.exchs)
 	clear(b.closes)
 	clear(b.segs)
+	clear(b.txs)
 	b.kinds, b.opens, b.halves, b.segs, b.segIDs = b.kinds[:0], b.opens[:0], b.halves[:0], b.segs[:0], b.segIDs[:0]
-	b.exchs, b.closes = b.exchs[:0], b.closes[:0]
+	b.exchs, b.closes, b.txs = b.exchs[:0], b.closes[:0], b.txs[:0]
 }

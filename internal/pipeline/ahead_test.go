@@ -1,0 +1,97 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"connscope/analysis"
+	"connscope/analysis/registry"
+	"connscope/capture"
+	"connscope/flow"
+	"connscope/internal/pcapgen"
+	"connscope/report"
+)
+
+// keepAliveCapture builds one persistent connection carrying n GET
+// exchanges, then closed by the client.
+func keepAliveCapture(t *testing.T, n int) []byte {
+	t.Helper()
+	w := pcapgen.New(pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
+	c := pcapgen.NewConn(w, netip.MustParseAddrPort("192.0.2.1:40000"), netip.MustParseAddrPort("192.0.2.2:80"), time.Unix(1700000000, 0))
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(c.Handshake(time.Millisecond))
+	for i := range n {
+		c.Advance(time.Millisecond)
+		must(c.ClientSend([]byte(fmt.Sprintf("GET /%d HTTP/1.1\r\nHost: x\r\n\r\n", i))))
+		c.Advance(time.Millisecond)
+		must(c.ServerSend([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")))
+		must(c.ClientACK())
+	}
+	must(c.Close())
+	return w.Bytes()
+}
+
+// txProbe is an analyser that lists the batches of transaction records
+// and the connection records it is shown.
+type txProbe struct{ log []string }
+
+func (p *txProbe) Name() string                            { return "tx_probe" }
+func (p *txProbe) Finish(*report.Report, analysis.Emitter) {}
+func (p *txProbe) Record(rc *report.Connection)            { p.log = append(p.log, fmt.Sprint(rc.ID, ":record")) }
+func (p *txProbe) Transactions(id flow.ConnID, txs []report.Transaction) {
+	p.log = append(p.log, fmt.Sprintf("%d:%d-%d", id, txs[0].Index, txs[len(txs)-1].Index))
+}
+
+// TestTransactionsAhead: with a record log, a long-lived connection's
+// transaction records go to the analysers and the log in batches of
+// txsAhead as they accumulate, the rest with its record; the report is
+// the same as the one whose records are in its lists (analysers on their
+// own goroutine or the pipeline's, the log spilling often).
+func TestTransactionsAhead(t *testing.T) {
+	n := 2*txsAhead + 10
+	data := keepAliveCapture(t, n)
+	run := func(log, inline bool) (string, string) {
+		t.Helper()
+		src, err := capture.OpenReader("keepalive.pcap", bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		probe := &txProbe{}
+		cfg := DefaultConfig()
+		cfg.Analyzers = append(registry.Default(), analysis.Factory{Name: "tx_probe", New: func(analysis.Config) analysis.Analyzer { return probe }})
+		cfg.RecordLog = RecordLogConfig{On: log, Memory: 4096, Dir: t.TempDir()}
+		cfg.InlineAnalysis = inline
+		rep, err := Run(context.Background(), src, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rep.Deferred.Close()
+		var out bytes.Buffer
+		if err := report.WriteJSON(&out, rep); err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), strings.Join(probe.log, " ")
+	}
+	want, seen := run(false, false)
+	if w := fmt.Sprintf("1:0-%d 1:record", n-1); seen != w {
+		t.Fatalf("without a record log the analysers saw %s, want %s", seen, w)
+	}
+	for _, inline := range []bool{false, true} {
+		got, seen := run(true, inline)
+		if w := fmt.Sprintf("1:0-%d 1:%d-%d 1:%d-%d 1:record", txsAhead-1, txsAhead, 2*txsAhead-1, 2*txsAhead, n-1); seen != w {
+			t.Errorf("inline %v: the analysers saw %s, want %s", inline, seen, w)
+		}
+		if got != want {
+			t.Errorf("inline %v: the report differs from the one without a record log", inline)
+		}
+	}
+}
