@@ -782,16 +782,20 @@ func (l *RecordLog) each(want int, fn func(id uint32, conn []byte, txs []txPart,
 	return nil
 }
 
+// recordAt returns the record at hand of r: in memory, or read from
+// stream s (valid until the next read of s).
+func (l *RecordLog) recordAt(r *logRun, s *blockStream) ([]byte, error) {
+	if r.inMem {
+		return l.mem[r.at : r.at+int(r.n)], nil
+	}
+	return l.readRange(s, r.off, int(r.n))
+}
+
 // connOf returns the connection object of the record at hand of r.
 func (l *RecordLog) connOf(r *logRun) ([]byte, error) {
-	var rec []byte
-	if r.inMem {
-		rec = l.mem[r.at : r.at+int(r.n)]
-	} else {
-		var err error
-		if rec, err = l.readRange(&l.conns, r.off, int(r.n)); err != nil {
-			return nil, err
-		}
+	rec, err := l.recordAt(r, &l.conns)
+	if err != nil {
+		return nil, err
 	}
 	conn, _, err := parse(rec, nil)
 	return conn, err
@@ -800,16 +804,11 @@ func (l *RecordLog) connOf(r *logRun) ([]byte, error) {
 // txsOf returns the transactions of the group at hand of r (parts is
 // reused for the result).
 func (l *RecordLog) txsOf(r *logRun, parts []txPart) ([]txPart, error) {
-	var rec []byte
-	if r.inMem {
-		rec = l.mem[r.at : r.at+int(r.n)]
-	} else {
-		var err error
-		if rec, err = l.readRange(&l.txs, r.off, int(r.n)); err != nil {
-			return nil, err
-		}
+	rec, err := l.recordAt(r, &l.txs)
+	if err != nil {
+		return nil, err
 	}
-	_, parts, err := parse(rec, parts)
+	_, parts, err = parse(rec, parts)
 	return parts, err
 }
 

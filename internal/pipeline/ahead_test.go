@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"connscope/analysis/registry"
 	"connscope/capture"
 	"connscope/flow"
-	"connscope/internal/pcapgen"
 	"connscope/report"
 )
 
@@ -21,13 +19,7 @@ import (
 // exchanges, then closed by the client.
 func keepAliveCapture(t *testing.T, n int) []byte {
 	t.Helper()
-	w := pcapgen.New(pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
-	c := pcapgen.NewConn(w, netip.MustParseAddrPort("192.0.2.1:40000"), netip.MustParseAddrPort("192.0.2.2:80"), time.Unix(1700000000, 0))
-	must := func(err error) {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	w, c, must := testConn(t)
 	must(c.Handshake(time.Millisecond))
 	for i := range n {
 		c.Advance(time.Millisecond)

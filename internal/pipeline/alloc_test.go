@@ -16,13 +16,7 @@ import (
 // acknowledged: the shape of a download.
 func bulkCapture(t testing.TB, segments int) []byte {
 	t.Helper()
-	w := pcapgen.New(pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
-	c := pcapgen.NewConn(w, netip.MustParseAddrPort("192.0.2.1:40000"), netip.MustParseAddrPort("192.0.2.2:80"), time.Unix(1700000000, 0))
-	must := func(err error) {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	w, c, must := testConn(t)
 	must(c.Handshake(time.Millisecond))
 	must(c.ClientSend([]byte("GET /big HTTP/1.1\r\nHost: x\r\n\r\n")))
 	body := bytes.Repeat([]byte("x"), 1000)
@@ -35,6 +29,18 @@ func bulkCapture(t testing.TB, segments int) []byte {
 	}
 	must(c.Close())
 	return w.Bytes()
+}
+
+// testConn starts a capture of one connection from 192.0.2.1:40000 to
+// 192.0.2.2:80; must fails t on an error.
+func testConn(t testing.TB) (w *pcapgen.Writer, c *pcapgen.Conn, must func(error)) {
+	w = pcapgen.New(pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
+	c = pcapgen.NewConn(w, netip.MustParseAddrPort("192.0.2.1:40000"), netip.MustParseAddrPort("192.0.2.2:80"), time.Unix(1700000000, 0))
+	return w, c, func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func itoa(n int) string {
