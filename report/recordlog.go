@@ -89,11 +89,12 @@ type RecordLog struct {
 }
 
 // memEntry locates a record in memory: n bytes at offset at of l.mem
-// (txOnly: transactions ahead of their connection's record).
+// (txOnly: transactions ahead of their connection's record; hasTxs: it
+// holds transactions).
 type memEntry struct {
-	id, n  uint32
-	at     int
-	txOnly bool
+	id, n          uint32
+	at             int
+	txOnly, hasTxs bool
 }
 
 // chunkIndex locates the records of one spill: sorted by id, their
@@ -303,7 +304,7 @@ func (l *RecordLog) encodeRecord(c *Connection, txs []Transaction, txOnly bool) 
 	l.scr = hdr
 	at := body - len(hdr)
 	copy(l.mem[at:body], hdr)
-	l.memIdx = append(l.memIdx, memEntry{id: c.ID, n: uint32(len(l.mem) - at), at: at, txOnly: txOnly})
+	l.memIdx = append(l.memIdx, memEntry{id: c.ID, n: uint32(len(l.mem) - at), at: at, txOnly: txOnly, hasTxs: len(txs) > 0})
 	if l.limit > 0 && len(l.mem) >= l.limit && l.spillErr == nil {
 		l.spill()
 	}
@@ -831,11 +832,7 @@ func (l *RecordLog) merge(txs bool) (*logMerge, error) {
 		m.runs = append(m.runs, r)
 	}
 	if len(l.memIdx) > 0 {
-		r := logRun{rank: len(l.chunks), inMem: true, mem: l.memIdx, memTxs: txs}
-		if txs {
-			r.mem = memWithTxs(l.mem, l.memIdx)
-		}
-		m.runs = append(m.runs, r)
+		m.runs = append(m.runs, logRun{rank: len(l.chunks), inMem: true, mem: l.memIdx, memTxs: txs})
 	}
 	for i := range m.runs {
 		if err := m.runs[i].advance(); err != nil {
@@ -847,17 +844,6 @@ func (l *RecordLog) merge(txs bool) (*logMerge, error) {
 	}
 	heap.Init(&m.h)
 	return m, nil
-}
-
-// memWithTxs returns the entries of ents whose records hold transactions.
-func memWithTxs(mem []byte, ents []memEntry) []memEntry {
-	var out []memEntry
-	for _, e := range ents {
-		if _, parts, err := parse(mem[e.at:e.at+int(e.n)], nil); err != nil || len(parts) > 0 {
-			out = append(out, e) // a corrupt one too: reading it says so
-		}
-	}
-	return out
 }
 
 func (m *logMerge) more() bool   { return len(m.h) > 0 }
@@ -889,7 +875,7 @@ type logRun struct {
 	off, next int64
 	packed    []byte
 	// The records in memory: the one at hand at offset at of l.mem, the
-	// rest in mem (of the transactions' run: those holding some).
+	// rest in mem; memTxs: the run is of their transactions.
 	inMem  bool
 	memTxs bool
 	at     int
@@ -898,10 +884,11 @@ type logRun struct {
 
 // advance moves r to its next record, or sets r.done. A run of
 // connections in memory passes over the groups of transactions added
-// ahead of their connection.
+// ahead of their connection, and a run of transactions over the records
+// without any.
 func (r *logRun) advance() error {
 	if r.inMem {
-		for len(r.mem) > 0 && !r.memTxs && r.mem[0].txOnly {
+		for len(r.mem) > 0 && (r.memTxs && !r.mem[0].hasTxs || !r.memTxs && r.mem[0].txOnly) {
 			r.mem = r.mem[1:]
 		}
 		if len(r.mem) == 0 {
