@@ -497,9 +497,6 @@ func (r *run) finish(cs capture.Stats) {
 // spill file and kept every record in memory.
 const AnomalyRecordLogInMemory = "record_log_in_memory"
 
-// addToLog adds a finished record to the record log, or to the report's
-// lists if the log refuses it (a transaction of another connection), so
-// nothing is lost.
 // txsAhead is how many transaction records a connection keeps before
 // they are handed on ahead of its close (run.ahead): memory then follows
 // the connections open, not how long they live.
@@ -527,6 +524,9 @@ func (r *run) aheadDone(id flow.ConnID, txs []report.Transaction) {
 	}
 }
 
+// addToLog adds a finished record to the record log, or to the report's
+// lists if the log refuses it (a transaction of another connection), so
+// nothing is lost.
 func (r *run) addToLog(rc *report.Connection, txs []report.Transaction) {
 	if err := r.log.Add(rc, txs); err != nil {
 		r.refused++
