@@ -45,11 +45,13 @@ func (p *txProbe) Transactions(id flow.ConnID, txs []report.Transaction) {
 
 // TestTransactionsAhead: with a record log, a long-lived connection's
 // transaction records go to the analysers and the log in batches of
-// txsAhead as they accumulate, the rest with its record; the report is
-// the same as the one whose records are in its lists (analysers on their
-// own goroutine or the pipeline's, the log spilling often).
+// DefaultTransactionsAhead as they accumulate, the rest with its record;
+// the report is the same as the one whose records are in its lists
+// (analysers on their own goroutine or the pipeline's, the log spilling
+// often).
 func TestTransactionsAhead(t *testing.T) {
-	n := 2*txsAhead + 10
+	const ahead = DefaultTransactionsAhead
+	n := 2*ahead + 10
 	data := keepAliveCapture(t, n)
 	run := func(log, inline bool) (string, string) {
 		t.Helper()
@@ -79,7 +81,7 @@ func TestTransactionsAhead(t *testing.T) {
 	}
 	for _, inline := range []bool{false, true} {
 		got, seen := run(true, inline)
-		if w := fmt.Sprintf("1:0-%d 1:%d-%d 1:%d-%d 1:record", txsAhead-1, txsAhead, 2*txsAhead-1, 2*txsAhead, n-1); seen != w {
+		if w := fmt.Sprintf("1:0-%d 1:%d-%d 1:%d-%d 1:record", ahead-1, ahead, 2*ahead-1, 2*ahead, n-1); seen != w {
 			t.Errorf("inline %v: the analysers saw %s, want %s", inline, seen, w)
 		}
 		if got != want {

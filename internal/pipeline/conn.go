@@ -122,7 +122,7 @@ func (s *connState) Exchange(e *httpdecode.Exchange) {
 		s.keepAlive = true
 	}
 	s.txs = append(s.txs, s.transaction(e))
-	if len(s.txs) >= txsAhead && s.run.ahead {
+	if a := s.run.ahead; a > 0 && len(s.txs) >= a {
 		s.run.transactionsAhead(s.id, s.txs)
 		s.txs = nil
 	}

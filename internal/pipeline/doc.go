@@ -23,8 +23,9 @@
 // retained (live payloads are first copied into recycled batch arenas);
 // snapshots share no mutable memory with the run; transactions
 // and connection records are owned copies. With a record log, a
-// connection hands its transaction records on every 64 (txsAhead) rather
-// than holding them until it closes. Limits: those of the tracker
+// connection hands its transaction records on every 64
+// (RecordLogConfig.TransactionsAhead) rather than holding them until it
+// closes. Limits: those of the tracker
 // (connections, out-of-order bytes), the HTTP parser (header sizes,
 // pipelining depth) and the analysers (peers), all set through Config.
 package pipeline

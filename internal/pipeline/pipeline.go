@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -64,7 +65,16 @@ type RecordLogConfig struct {
 	// Dir is where the spill file is created ("": the system's temporary
 	// directory).
 	Dir string
+	// TransactionsAhead is how many transaction records a connection
+	// keeps before it hands them to the log ahead of its record (0:
+	// DefaultTransactionsAhead).
+	TransactionsAhead int
 }
+
+// DefaultTransactionsAhead is RecordLogConfig.TransactionsAhead's
+// default: memory then follows the connections open, not how long they
+// live.
+const DefaultTransactionsAhead = 64
 
 // ProgressPackets is how many packets Run reads between Progress calls.
 const ProgressPackets = 8192
@@ -87,7 +97,9 @@ func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, e
 		r.rep.Deferred = r.log
 		// Transaction records go to the log as they accumulate, unless
 		// OnConnection wants each connection's with it.
-		r.ahead = cfg.OnConnection == nil
+		if cfg.OnConnection == nil {
+			r.ahead = cmp.Or(cfg.RecordLog.TransactionsAhead, DefaultTransactionsAhead)
+		}
 	} else {
 		r.store = &recordStore{}
 	}
@@ -158,9 +170,9 @@ type run struct {
 	// it.
 	log    *report.RecordLog
 	counts report.Summary
-	// ahead: connections hand their transaction records to the log in
-	// batches as they accumulate (txsAhead), not only when they close.
-	ahead bool
+	// ahead, when not 0, is how many transaction records a connection
+	// hands to the log at a time as they accumulate, before it closes.
+	ahead int
 	// httpFree holds the HTTP decoders of closed connections for reuse.
 	httpFree []*httpdecode.Conn
 	// closed and rec are ConnClosed's event and record, reused.
@@ -496,11 +508,6 @@ func (r *run) finish(cs capture.Stats) {
 // AnomalyRecordLogInMemory counts runs whose record log could not use its
 // spill file and kept every record in memory.
 const AnomalyRecordLogInMemory = "record_log_in_memory"
-
-// txsAhead is how many transaction records a connection keeps before
-// they are handed on ahead of its close (run.ahead): memory then follows
-// the connections open, not how long they live.
-const txsAhead = 64
 
 // transactionsAhead hands on a batch of connection id's transaction
 // records (which it owns) before the connection closes: to where the

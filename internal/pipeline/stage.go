@@ -98,7 +98,7 @@ type closedEvent struct {
 
 // Batch sizes: a batch goes to the stage when it has this many events, or
 // this many closes and batches of transactions together (each carries a
-// record of several hundred bytes, or up to txsAhead of them).
+// record of several hundred bytes, or a few dozen of them).
 const (
 	stageBatchEvents = 2048
 	stageBatchCloses = 128
