@@ -610,8 +610,14 @@ type cachedBlock struct {
 }
 
 // blockAt returns the index of the block of s holding stream offset off
-// (len(s.blocks) when none does).
-func (s *blockStream) blockAt(off int64) int {
+// (len(s.blocks) when none does). hint, when it is that block or the one
+// before it (a run reading its records in order), spares the search.
+func (s *blockStream) blockAt(off int64, hint int) int {
+	for i := hint; i >= 0 && i < len(s.blocks) && i <= hint+1; i++ {
+		if b := &s.blocks[i]; b.off <= off && off < b.off+int64(b.n) {
+			return i
+		}
+	}
 	i, found := slices.BinarySearchFunc(s.blocks, off, func(b spillBlock, off int64) int {
 		switch {
 		case b.off+int64(b.n) <= off:
@@ -628,10 +634,12 @@ func (s *blockStream) blockAt(off int64) int {
 }
 
 // readRange returns the n bytes at offset off of stream s, valid until the
-// next call for s.
-func (l *RecordLog) readRange(s *blockStream, off int64, n int) ([]byte, error) {
+// next call for s. *hint is the block the caller read last (-1: none),
+// set to the block where the range ends.
+func (l *RecordLog) readRange(s *blockStream, off int64, n int, hint *int) ([]byte, error) {
 	end := off + int64(n)
-	i := s.blockAt(off)
+	i := s.blockAt(off, *hint)
+	*hint = i
 	if i < len(s.blocks) && end <= s.blocks[i].off+int64(s.blocks[i].n) {
 		data, err := l.blockData(s, i)
 		if err != nil {
@@ -654,6 +662,7 @@ func (l *RecordLog) readRange(s *blockStream, off int64, n int) ([]byte, error) 
 		s.span = append(s.span, data[off-b.off:hi-b.off]...)
 		off = hi
 	}
+	*hint = i - 1
 	return s.span, nil
 }
 
@@ -789,7 +798,7 @@ func (l *RecordLog) recordAt(r *logRun, s *blockStream) ([]byte, error) {
 	if r.inMem {
 		return l.mem[r.at : r.at+int(r.n)], nil
 	}
-	return l.readRange(s, r.off, int(r.n))
+	return l.readRange(s, r.off, int(r.n), &r.blk)
 }
 
 // connOf returns the connection object of the record at hand of r.
@@ -825,7 +834,7 @@ func (l *RecordLog) merge(txs bool) (*logMerge, error) {
 	m := &logMerge{runs: make([]logRun, 0, len(l.chunks)+1)}
 	for i := range l.chunks {
 		ch := &l.chunks[i]
-		r := logRun{rank: i, next: ch.connStart, packed: ch.conns}
+		r := logRun{rank: i, blk: -1, next: ch.connStart, packed: ch.conns}
 		if txs {
 			r.next, r.packed = ch.txStart, ch.txs
 		}
@@ -868,6 +877,7 @@ func (m *logMerge) next() error {
 // the records in memory.
 type logRun struct {
 	rank  int // the run's place in the log: ties of ids go to the earlier
+	blk   int // the block of its stream it read last (-1: none)
 	done  bool
 	id, n uint32
 	// A chunk: the record at hand is at off in its stream, the next one
