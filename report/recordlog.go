@@ -78,9 +78,10 @@ type RecordLog struct {
 	decompressed int
 
 	// el encodes on the encoding goroutine while it runs, on the
-	// caller's after sync; scr and list are scratch space.
+	// caller's after sync; scr, parts and list are scratch space.
 	el            elemEncoder
 	scr, list     []byte
+	parts         []txPart
 	removeOnClose string
 
 	connFindings map[uint32][]int
@@ -290,18 +291,18 @@ func (l *RecordLog) encodeRecord(c *Connection, txs []Transaction, txOnly bool) 
 			return err
 		}
 	}
-	hdr := binary.AppendUvarint(l.scr[:0], uint64(len(l.mem)-body))
-	hdr = binary.AppendUvarint(hdr, uint64(len(txs)))
+	connLen := len(l.mem) - body
+	parts := l.parts[:0]
 	for i := range txs {
 		n := len(l.mem)
 		if l.mem, err = l.appendObject(l.mem, &txs[i]); err != nil {
 			l.mem = l.mem[:start]
 			return err
 		}
-		hdr = binary.AppendUvarint(hdr, uint64(txs[i].Index))
-		hdr = binary.AppendUvarint(hdr, uint64(len(l.mem)-n))
+		parts = append(parts, txPart{index: txs[i].Index, n: len(l.mem) - n})
 	}
-	l.scr = hdr
+	hdr := appendHeader(l.scr[:0], connLen, parts)
+	l.scr, l.parts = hdr, parts
 	at := body - len(hdr)
 	copy(l.mem[at:body], hdr)
 	l.memIdx = append(l.memIdx, memEntry{id: c.ID, n: uint32(len(l.mem) - at), at: at, txOnly: txOnly, hasTxs: len(txs) > 0})
@@ -363,8 +364,7 @@ func (l *RecordLog) spill() {
 		// The connection: a record without transactions.
 		if !e.txOnly {
 			at := sp.conn.pos()
-			hdr := binary.AppendUvarint(l.hdr[:0], uint64(len(conn)))
-			hdr = append(hdr, 0)
+			hdr := appendHeader(l.hdr[:0], len(conn), nil)
 			if err = l.put(&sp, &sp.conn, hdr); err == nil {
 				err = l.put(&sp, &sp.conn, conn)
 			}
@@ -376,12 +376,7 @@ func (l *RecordLog) spill() {
 		// The transactions, if any: a record without a connection.
 		if len(parts) > 0 && err == nil {
 			at := sp.tx.pos()
-			hdr := append(l.hdr[:0], 0)
-			hdr = binary.AppendUvarint(hdr, uint64(len(parts)))
-			for i := range parts {
-				hdr = binary.AppendUvarint(hdr, uint64(parts[i].index))
-				hdr = binary.AppendUvarint(hdr, uint64(parts[i].n))
-			}
+			hdr := appendHeader(l.hdr[:0], 0, parts)
 			err = l.put(&sp, &sp.tx, hdr)
 			for i := range parts {
 				if err == nil {
@@ -531,6 +526,19 @@ func (l *RecordLog) Close() error {
 // errCorrupt is returned for a record whose header does not parse, which
 // only a bug or a modified spill file can cause.
 var errCorrupt = errors.New("record log: corrupt record")
+
+// appendHeader appends a record's header to dst: the connection object's
+// length, the number of transactions, then each one's index and length
+// (parse reads it back).
+func appendHeader(dst []byte, connLen int, parts []txPart) []byte {
+	dst = binary.AppendUvarint(dst, uint64(connLen))
+	dst = binary.AppendUvarint(dst, uint64(len(parts)))
+	for i := range parts {
+		dst = binary.AppendUvarint(dst, uint64(parts[i].index))
+		dst = binary.AppendUvarint(dst, uint64(parts[i].n))
+	}
+	return dst
+}
 
 // parse splits a record into its connection and transactions (parts is
 // reused for the result).
