@@ -144,6 +144,16 @@ func TestCloseLinger(t *testing.T) {
 	}
 }
 
+// quietClosed is a connection's handshake and its close by FIN both ways,
+// both FINs acknowledged by 12 ms: it goes quiet then.
+func quietClosed() []seg {
+	return cat(handshake(1000, 5000), []seg{
+		{at: 10, from: 'c', flags: "FA", seq: 1001, ack: 5001},
+		{at: 11, from: 's', flags: "FA", seq: 5001, ack: 1002},
+		{at: 12, from: 'c', flags: "A", seq: 1002, ack: 5002},
+	})
+}
+
 // TestQuietClose: a connection closed by FIN both ways is reported a quiet
 // linger after both FINs were acknowledged (packets until then still count);
 // for the rest of its close linger its tuple only counts late packets, a SYN
@@ -152,10 +162,7 @@ func TestCloseLinger(t *testing.T) {
 // close linger.
 func TestQuietClose(t *testing.T) {
 	other := clientN(9)
-	rows := cat(handshake(1000, 5000), []seg{
-		{at: 10, from: 'c', flags: "FA", seq: 1001, ack: 5001},
-		{at: 11, from: 's', flags: "FA", seq: 5001, ack: 1002},
-		{at: 12, from: 'c', flags: "A", seq: 1002, ack: 5002}, // both FINs acknowledged
+	rows := cat(quietClosed(), []seg{
 		{at: 13, from: 'c', flags: "S", seq: 7000, cli: other},
 		{at: 14, from: 's', flags: "SA", seq: 9000, ack: 7001, cli: other},
 		{at: 15, from: 'c', flags: "A", seq: 7001, ack: 9001, cli: other},
@@ -222,10 +229,7 @@ func TestQuietClose(t *testing.T) {
 // not to the tuple's earlier tomb.
 func TestTombAfterEviction(t *testing.T) {
 	other := clientN(9)
-	rows := cat(handshake(1000, 5000), []seg{
-		{at: 10, from: 'c', flags: "FA", seq: 1001, ack: 5001},
-		{at: 11, from: 's', flags: "FA", seq: 5001, ack: 1002},
-		{at: 12, from: 'c', flags: "A", seq: 1002, ack: 5002},
+	rows := cat(quietClosed(), []seg{
 		{at: 200, from: 'c', flags: "S", seq: 1},                // conn 1 reported at 112; conn 2
 		{at: 300, from: 'c', flags: "S", seq: 7000, cli: other}, // conn 3 evicts conn 2
 		{at: 400, from: 'c', flags: "A", seq: 2, ack: 7},        // conn 2's tuple again: a connection
