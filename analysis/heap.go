@@ -60,3 +60,34 @@ func (h *Heap[T]) Pop() T {
 	h.items = q
 	return x
 }
+
+// Queue is a first-in first-out list in a slice that it compacts as it
+// empties, so a long run of pushes and pops keeps only what is queued.
+// The zero value is ready.
+type Queue[T any] struct {
+	items []T
+	head  int
+}
+
+// Len returns the number of values queued.
+func (q *Queue[T]) Len() int { return len(q.items) - q.head }
+
+// Front returns the oldest value; the queue must not be empty.
+func (q *Queue[T]) Front() T { return q.items[q.head] }
+
+// Push adds x at the back.
+func (q *Queue[T]) Push(x T) {
+	if q.head > 0 && q.head >= len(q.items)/2 {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+	q.items = append(q.items, x)
+}
+
+// Pop removes and returns the oldest value; the queue must not be empty.
+func (q *Queue[T]) Pop() T {
+	x := q.items[q.head]
+	q.head++
+	return x
+}

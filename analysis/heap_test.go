@@ -42,3 +42,26 @@ func TestHeap(t *testing.T) {
 		}
 	}
 }
+
+// TestQueue: values come out in the order pushed, through pushes and pops
+// interleaved long enough for the queue to compact many times, and after
+// a push it keeps no more than twice what is queued (plus one).
+func TestQueue(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var q Queue[int]
+	next, want := 0, 0
+	for range 20000 {
+		if q.Len() == 0 || rng.IntN(2) == 0 {
+			q.Push(next)
+			next++
+			if len(q.items) > 2*q.Len()+1 {
+				t.Fatalf("%d slots kept for %d queued", len(q.items), q.Len())
+			}
+		} else {
+			if f, got := q.Front(), q.Pop(); got != want || f != got {
+				t.Fatalf("Pop = %d (Front %d), want %d", got, f, want)
+			}
+			want++
+		}
+	}
+}

@@ -12,24 +12,19 @@ import (
 // starts. It keeps the times of one window.
 type WindowPeak struct {
 	Window time.Duration
-	times  []flow.Time
-	head   int
+	times  Queue[flow.Time]
 	best   int
 	at     flow.Time
 }
 
 // Add counts a time.
 func (w *WindowPeak) Add(t flow.Time) {
-	for w.head < len(w.times) && t.Sub(w.times[w.head]) >= w.Window {
-		w.head++
+	for w.times.Len() > 0 && t.Sub(w.times.Front()) >= w.Window {
+		w.times.Pop()
 	}
-	if w.head > 0 && w.head >= len(w.times)/2 {
-		w.times = append(w.times[:0], w.times[w.head:]...)
-		w.head = 0
-	}
-	w.times = append(w.times, t)
-	if n := len(w.times) - w.head; n > w.best {
-		w.best, w.at = n, w.times[w.head]
+	w.times.Push(t)
+	if n := w.times.Len(); n > w.best {
+		w.best, w.at = n, w.times.Front()
 	}
 }
 

@@ -258,8 +258,7 @@ func (a *Analyzer) judge(k h1.PeerKey, ps *peerState) (report.Finding, bool) {
 	var avoidable time.Duration
 	n, requests, singles, clientDisabled := 0, 0, 0, 0
 	var future analysis.Heap[flow.Time]
-	var passed []flow.Time // a queue from head
-	head := 0
+	var passed analysis.Queue[flow.Time]
 	var group []rec
 	flush := func() {
 		if len(group) == 0 {
@@ -271,18 +270,14 @@ func (a *Analyzer) judge(k h1.PeerKey, ps *peerState) (report.Finding, bool) {
 				future.Push(r.close)
 			}
 		}
-		if head > 0 && head >= len(passed)/2 {
-			passed, head = append(passed[:0], passed[head:]...), 0
-		}
 		for future.Len() > 0 && future.Min() <= at {
-			passed = append(passed, future.Pop())
+			passed.Push(future.Pop())
 		}
 		for _, r := range group {
-			if head == len(passed) {
+			if passed.Len() == 0 {
 				break
 			}
-			closeAt := passed[head]
-			head++
+			closeAt := passed.Pop()
 			if !r.single || !r.syn || r.start.Sub(closeAt) > a.opt.ReuseWindow {
 				continue
 			}
