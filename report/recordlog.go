@@ -44,7 +44,7 @@ const DefaultRecordLogMemory = 2 << 20
 //
 // A RecordLog is used from one goroutine at a time; it encodes on a
 // goroutine of its own, which every method but Add, Len and Transactions
-// waits for. If the
+// waits for (on the caller's after EncodeInline). If the
 // spill file cannot be created or written, the log keeps every record in
 // memory instead (Spilled reports the error) and loses nothing.
 type RecordLog struct {
@@ -60,11 +60,13 @@ type RecordLog struct {
 
 	// Records are encoded on a goroutine of their own (started by Add,
 	// ended by sync) in the order they were added; every other method
-	// waits for it first.
-	batch []logJob
-	jobs  chan []logJob
-	free  chan []logJob
-	done  chan struct{}
+	// waits for it first. With inline (EncodeInline) Add encodes them
+	// itself, a batch at a time.
+	batch  []logJob
+	inline bool
+	jobs   chan []logJob
+	free   chan []logJob
+	done   chan struct{}
 
 	// The spill file holds two streams of blocks, written by spills, one
 	// chunk each (chunks): the connections' and the transactions';
@@ -132,6 +134,12 @@ func NewRecordLog(memLimit int, dir string) *RecordLog {
 	}
 	return &RecordLog{limit: memLimit, dir: dir}
 }
+
+// EncodeInline makes the log encode records on the caller's goroutine
+// (in Add, a batch at a time) rather than on one of its own: for a run
+// kept to one core. The encoded bytes are the same. Call it before the
+// first Add.
+func (l *RecordLog) EncodeInline() { l.inline = true }
 
 // logJob is one record handed to the encoding goroutine: a connection
 // with its (last) transactions, or with txOnly transactions of a
@@ -213,6 +221,11 @@ func (l *RecordLog) send() {
 	if len(l.batch) == 0 {
 		return
 	}
+	if l.inline {
+		l.encodeBatch(l.batch)
+		l.batch = l.batch[:0]
+		return
+	}
 	if l.jobs == nil {
 		l.jobs = make(chan []logJob, 4)
 		l.done = make(chan struct{})
@@ -246,17 +259,23 @@ func (l *RecordLog) sync() {
 func (l *RecordLog) encodeLoop(jobs <-chan []logJob, free chan<- []logJob, done chan<- struct{}) {
 	defer close(done)
 	for b := range jobs {
-		for i := range b {
-			if err := l.encodeRecord(&b[i].c, b[i].txs, b[i].txOnly); err != nil && l.encErr == nil {
-				l.encErr = err
-			}
-		}
-		clear(b) // what the records point to is garbage now
+		l.encodeBatch(b)
 		select {
 		case free <- b[:0]:
 		default:
 		}
 	}
+}
+
+// encodeBatch encodes a batch of records in order and clears it: what
+// the records point to is garbage then.
+func (l *RecordLog) encodeBatch(b []logJob) {
+	for i := range b {
+		if err := l.encodeRecord(&b[i].c, b[i].txs, b[i].txOnly); err != nil && l.encErr == nil {
+			l.encErr = err
+		}
+	}
+	clear(b)
 }
 
 // encodeRecord appends one record: a header (connection length,

@@ -46,15 +46,19 @@ func recordLogCase(n int) *Report {
 // budget, adding them in an order shuffled within small windows.
 func deferredCopy(t *testing.T, r *Report, memLimit int) *Report {
 	t.Helper()
-	return deferredCopyDir(t, r, memLimit, t.TempDir())
+	return deferredCopyDir(t, r, memLimit, t.TempDir(), false)
 }
 
-// deferredCopyDir is deferredCopy with the spill file in dir.
-func deferredCopyDir(t *testing.T, r *Report, memLimit int, dir string) *Report {
+// deferredCopyDir is deferredCopy with the spill file in dir, the records
+// encoded on the caller's goroutine when inline.
+func deferredCopyDir(t *testing.T, r *Report, memLimit int, dir string, inline bool) *Report {
 	t.Helper()
 	cp := *r
 	cp.Connections, cp.Transactions = nil, nil
 	log := NewRecordLog(memLimit, dir)
+	if inline {
+		log.EncodeInline()
+	}
 	cp.Deferred = log
 	t.Cleanup(func() { log.Close() })
 	order := make([]int, len(r.Connections))
@@ -80,15 +84,23 @@ func deferredCopyDir(t *testing.T, r *Report, memLimit int, dir string) *Report 
 }
 
 // TestRecordLogWritesLikeMemory: a report whose records are in a record
-// log (in memory, or spilled to a file a few records at a time) writes the
-// same JSON, text and NDJSON as the same report holding them in its lists,
-// with finding links and connection patches.
+// log (in memory, or spilled to a file a few records at a time; encoded on
+// the log's goroutine or inline) writes the same JSON, text and NDJSON as
+// the same report holding them in its lists, with finding links and
+// connection patches.
 func TestRecordLogWritesLikeMemory(t *testing.T) {
 	for _, n := range []int{0, 1, 7, 700} {
-		for _, limit := range []int{-1, 1, 4096} {
-			t.Run(fmt.Sprintf("n=%d/limit=%d", n, limit), func(t *testing.T) {
+		for _, c := range []struct {
+			limit  int
+			inline bool
+		}{{-1, false}, {1, false}, {4096, false}, {1, true}, {4096, true}} {
+			limit := c.limit
+			t.Run(fmt.Sprintf("n=%d/limit=%d/inline=%v", n, limit, c.inline), func(t *testing.T) {
 				mem := recordLogCase(n)
-				def := deferredCopy(t, mem, limit)
+				def := deferredCopyDir(t, mem, limit, t.TempDir(), c.inline)
+				if c.inline && def.Deferred.jobs != nil {
+					t.Fatal("an inline log started its encoding goroutine")
+				}
 				patch := map[uint32]func(*Connection){}
 				for id := uint32(1); id <= uint32(n); id += 5 {
 					patch[id] = func(c *Connection) { c.DNS = &ConnDNS{Name: fmt.Sprint("n", c.ID), LookupUS: int64(c.ID)} }
@@ -244,7 +256,7 @@ func TestRecordLogCorrupt(t *testing.T) {
 // keeps the records in memory, says so, and writes the same report.
 func TestRecordLogSpillFailure(t *testing.T) {
 	mem := recordLogCase(50)
-	bad := deferredCopyDir(t, mem, 1, filepath.Join(t.TempDir(), "missing", "dir"))
+	bad := deferredCopyDir(t, mem, 1, filepath.Join(t.TempDir(), "missing", "dir"), false)
 	for _, r := range []*Report{mem, bad} {
 		r.LinkFindings()
 		Normalize(r)

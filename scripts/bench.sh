@@ -21,6 +21,8 @@
 # connscope's ratios to the others. Tools:
 #   floor      benchtool floor: pcapgo reader + DecodingLayerParser + flow map
 #   connscope  connscope analyze --format json FILE >/dev/null (all detectors)
+#   workers=1  the same with --workers 1 (everything on one goroutine); the
+#              script also checks that both write the same JSON
 #   tshark     tshark -n -q -z conv,tcp -z http,tree
 #   tcptrace   tcptrace -n -q
 set -eu
@@ -110,6 +112,7 @@ for f in "$@"; do
 		if [ $round -le "$runs" ]; then
 			run1 floor "$bin/benchtool" floor "$f" || exit 1
 			run1 connscope "$bin/connscope" analyze --format json "$f" || exit 1
+			run1 workers=1 "$bin/connscope" analyze --workers 1 --format json "$f" || exit 1
 		fi
 		if [ $round -le "$ext_runs" ]; then
 			[ $have_tshark -eq 1 ] && { run1 tshark tshark -n -q -r "$f" -z conv,tcp -z http,tree || have_tshark=0; }
@@ -117,10 +120,15 @@ for f in "$@"; do
 		fi
 		round=$((round + 1))
 	done
-	for t in floor connscope tshark tcptrace; do
+	# Not timed: the JSON of the default run and of --workers 1 compared.
+	same=no
+	a=$("$bin/connscope" analyze --format json "$f" | sha256sum)
+	b=$("$bin/connscope" analyze --workers 1 --format json "$f" | sha256sum)
+	[ "$a" = "$b" ] && same=yes
+	for t in floor connscope workers=1 tshark tcptrace; do
 		summary $t >>"$res"
 	done
-	awk -v pk="$pk" -v size="$size" '
+	awk -v pk="$pk" -v size="$size" -v cores="$(getconf _NPROCESSORS_ONLN)" -v same="$same" '
 		{ tool[NR] = $1; best[$1] = $2; worst[$1] = $3; cpu[$1] = $4; rss[$1] = $5 }
 		END {
 			printf "%-10s %9s %9s %8s %12s %9s %10s\n", "tool", "wall_s", "spread", "cpu_s", "packets/s", "MB/s", "rss_MB"
@@ -143,6 +151,8 @@ for f in "$@"; do
 				sep = ","
 			}
 			printf "\n"
+			if ("workers=1" in best)
+				printf "connscope on %d cores: %.2fx the throughput of --workers 1 (same JSON: %s)\n", cores, best["workers=1"] / best[c], same
 		}' "$res"
 	cp "$res" "$bin/res.$(basename "$f")"
 done

@@ -123,7 +123,7 @@ func runCapture(cmd *cobra.Command, o *analyzeOptions, c *captureOptions) error 
 		return err
 	}
 	defer src.Close()
-	restore, err := o.limits.setMemoryLimit()
+	restore, err := o.limits.setRuntime()
 	if err != nil {
 		return err
 	}

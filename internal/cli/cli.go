@@ -267,7 +267,7 @@ func newDemo() *cobra.Command {
 // runAndWrite runs the pipeline and writes the report, also when reading
 // failed or was interrupted part-way.
 func runAndWrite(ctx context.Context, src capture.Source, cfg pipeline.Config, o *analyzeOptions, stdout, stderr io.Writer) error {
-	restore, err := o.limits.setMemoryLimit()
+	restore, err := o.limits.setRuntime()
 	if err != nil {
 		return err
 	}

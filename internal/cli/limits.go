@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -21,13 +22,15 @@ import (
 //	--max-peers            analysis_peer_limit   (client, server) pairs tracked
 //
 // --max-memory sets the Go runtime's soft memory limit (the garbage
-// collector works harder as the heap approaches it); it is not an anomaly.
+// collector works harder as the heap approaches it) and --workers the
+// cores the run uses; neither is an anomaly.
 type limitOptions struct {
 	maxBufferPerConn string
 	maxBuffer        string
 	maxHeaderBytes   string
 	maxPeers         int
 	maxMemory        string
+	workers          int
 }
 
 // register adds the limit flags to cmd.
@@ -38,6 +41,7 @@ func (l *limitOptions) register(cmd *cobra.Command) {
 	f.StringVar(&l.maxHeaderBytes, "max-header-bytes", "64KiB", "largest HTTP message head, `SIZE` (anomaly http_header_too_large)")
 	f.IntVar(&l.maxPeers, "max-peers", 100000, "most (client host, server endpoint) pairs tracked (anomaly analysis_peer_limit)")
 	f.StringVar(&l.maxMemory, "max-memory", "", "soft memory limit of the Go runtime, `SIZE` (e.g. 2GiB; empty: none)")
+	f.IntVar(&l.workers, "workers", 0, "most cores the run uses, `N` (0: every core the process may use); 1 does everything on one goroutine, more runs reading, tracking, the detectors and encoding as concurrent stages (same report)")
 }
 
 // apply sets the limits in cfg. It reports bad values as usage errors.
@@ -65,6 +69,10 @@ func (l *limitOptions) apply(cfg *pipeline.Config) error {
 		return usageError{fmt.Errorf("--max-peers must be at least 1")}
 	}
 	cfg.Analysis.MaxPeers = l.maxPeers
+	if l.workers < 0 {
+		return usageError{fmt.Errorf("--workers must be 0 (every core) or more")}
+	}
+	cfg.Workers = l.workers
 	_, err := l.memoryLimit()
 	return err
 }
@@ -81,15 +89,29 @@ func (l *limitOptions) memoryLimit() (int64, error) {
 	return n, nil
 }
 
-// setMemoryLimit applies --max-memory to the Go runtime and returns a
-// function that restores the previous limit.
-func (l *limitOptions) setMemoryLimit() (func(), error) {
+// setRuntime applies --max-memory and --workers to the Go runtime (the
+// soft memory limit; GOMAXPROCS, when --workers asks for fewer cores than
+// it allows, which also bounds the collector's and the JSON writer's
+// goroutines) and returns a function that restores both.
+func (l *limitOptions) setRuntime() (func(), error) {
 	n, err := l.memoryLimit()
-	if err != nil || n == 0 {
+	if err != nil {
 		return func() {}, err
 	}
-	prev := debug.SetMemoryLimit(n)
-	return func() { debug.SetMemoryLimit(prev) }, nil
+	var undo []func()
+	if n > 0 {
+		prev := debug.SetMemoryLimit(n)
+		undo = append(undo, func() { debug.SetMemoryLimit(prev) })
+	}
+	if l.workers > 0 && l.workers < runtime.GOMAXPROCS(0) {
+		prev := runtime.GOMAXPROCS(l.workers)
+		undo = append(undo, func() { runtime.GOMAXPROCS(prev) })
+	}
+	return func() {
+		for _, f := range undo {
+			f()
+		}
+	}, nil
 }
 
 // parseSize parses a byte count: a decimal integer with an optional unit,

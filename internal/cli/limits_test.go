@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"connscope/internal/hostile"
@@ -96,5 +97,41 @@ func TestLimitFlags(t *testing.T) {
 				t.Errorf("limit hit with the defaults: %v", rep.Capture.Anomalies)
 			}
 		})
+	}
+}
+
+// TestWorkersFlag: --workers 1 (one goroutine), 2 (stages) and the default
+// write the same JSON and NDJSON; a negative count is a usage error; the
+// run is held to the cores asked for and GOMAXPROCS is restored after it.
+func TestWorkersFlag(t *testing.T) {
+	const capture = "../../testdata/pcaps/wrk_short.pcap.gz"
+	for _, format := range []string{"json", "ndjson"} {
+		_, want, _ := run(t, "", "analyze", "--format", format, capture)
+		if len(want) < 1000 {
+			t.Fatalf("%s report of %d bytes", format, len(want))
+		}
+		for _, w := range []string{"1", "2"} {
+			code, got, stderr := run(t, "", "analyze", "--format", format, "--workers", w, capture)
+			if code != ExitOK || got != want {
+				t.Errorf("--workers %s --format %s: exit %d, same report %v; stderr %q", w, format, code, got == want, stderr)
+			}
+		}
+	}
+	if code, _, _ := run(t, "", "analyze", "--workers", "-1", capture); code != ExitUsage {
+		t.Errorf("--workers -1: exit %d, want %d", code, ExitUsage)
+	}
+
+	prev := runtime.GOMAXPROCS(0)
+	l := limitOptions{workers: 1}
+	restore, err := l.setRuntime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := runtime.GOMAXPROCS(0); got != 1 {
+		t.Errorf("GOMAXPROCS %d during a --workers 1 run", got)
+	}
+	restore()
+	if got := runtime.GOMAXPROCS(0); got != prev {
+		t.Errorf("GOMAXPROCS %d after the run, was %d", got, prev)
 	}
 }

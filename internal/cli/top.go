@@ -165,7 +165,7 @@ func runTop(ctx context.Context, cancel context.CancelFunc, cmd *cobra.Command, 
 	if err != nil {
 		return fmt.Errorf("top needs a terminal: %w", err)
 	}
-	restore, err := o.limits.setMemoryLimit()
+	restore, err := o.limits.setRuntime()
 	if err != nil {
 		return err
 	}

@@ -47,13 +47,12 @@ func (p *txProbe) Transactions(id flow.ConnID, txs []report.Transaction) {
 // transaction records go to the analysers and the log in batches of
 // DefaultTransactionsAhead as they accumulate, the rest with its record;
 // the report is the same as the one whose records are in its lists
-// (analysers on their own goroutine or the pipeline's, the log spilling
-// often).
+// (on one goroutine or in stages, the log spilling often).
 func TestTransactionsAhead(t *testing.T) {
 	const ahead = DefaultTransactionsAhead
 	n := 2*ahead + 10
 	data := keepAliveCapture(t, n)
-	run := func(log, inline bool) (string, string) {
+	run := func(log bool, workers int) (string, string) {
 		t.Helper()
 		src, err := capture.OpenReader("keepalive.pcap", bytes.NewReader(data))
 		if err != nil {
@@ -63,7 +62,7 @@ func TestTransactionsAhead(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.Analyzers = append(registry.Default(), analysis.Factory{Name: "tx_probe", New: func(analysis.Config) analysis.Analyzer { return probe }})
 		cfg.RecordLog = RecordLogConfig{On: log, Memory: 4096, Dir: t.TempDir()}
-		cfg.InlineAnalysis = inline
+		cfg.Workers = workers
 		rep, err := Run(context.Background(), src, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -75,17 +74,17 @@ func TestTransactionsAhead(t *testing.T) {
 		}
 		return out.String(), strings.Join(probe.log, " ")
 	}
-	want, seen := run(false, false)
+	want, seen := run(false, 2)
 	if w := fmt.Sprintf("1:0-%d 1:record", n-1); seen != w {
 		t.Fatalf("without a record log the analysers saw %s, want %s", seen, w)
 	}
-	for _, inline := range []bool{false, true} {
-		got, seen := run(true, inline)
+	for _, workers := range []int{2, 1} {
+		got, seen := run(true, workers)
 		if w := fmt.Sprintf("1:0-%d 1:%d-%d 1:%d-%d 1:record", ahead-1, ahead, 2*ahead-1, 2*ahead, n-1); seen != w {
-			t.Errorf("inline %v: the analysers saw %s, want %s", inline, seen, w)
+			t.Errorf("workers %d: the analysers saw %s, want %s", workers, seen, w)
 		}
 		if got != want {
-			t.Errorf("inline %v: the report differs from the one without a record log", inline)
+			t.Errorf("workers %d: the report differs from the one without a record log", workers)
 		}
 	}
 }

@@ -14,8 +14,8 @@
 // their protocols and builds their records on the calling goroutine, and
 // runs the analysers on a third (stage.go: events handed over in batches,
 // in the order they were produced, so each analyser sees what it would on
-// one goroutine; Config.InlineAnalysis keeps them on the calling one); the
-// record log encodes on a fourth. Replay runs everything on the calling
+// one goroutine); the record log encodes on a fourth. With Config.Workers
+// 1 (or GOMAXPROCS 1) Run does all of it on the calling goroutine. Replay runs everything on the calling
 // goroutine; RunLive reads the capture on a goroutine of its own into a
 // bounded queue of batches and runs every stage after it on the calling
 // goroutine (live.go, snapshot.go).

@@ -134,14 +134,18 @@ func fuzzConfigs() []pipeline.Config {
 	small.HTTP.MaxHeaderBytes = 128
 	small.HTTP.MaxPending = 2
 	small.Analysis.MaxPeers = 2
-	return []pipeline.Config{pipeline.DefaultConfig(), small}
+	staged := pipeline.DefaultConfig()
+	staged.Workers = 2
+	return []pipeline.Config{staged, small}
 }
 
-// loggedConfig is the default configuration with the records in a record
-// log that spills after every few records and takes each transaction
-// ahead of its connection's record: its report must be the default's.
+// loggedConfig is the default configuration on one goroutine with the
+// records in a record log that spills after every few records and takes
+// each transaction ahead of its connection's record: its report must be
+// that of the default configuration in stages.
 func loggedConfig() pipeline.Config {
 	cfg := pipeline.DefaultConfig()
+	cfg.Workers = 1
 	cfg.RecordLog = pipeline.RecordLogConfig{On: true, Memory: 1024, TransactionsAhead: 1}
 	return cfg
 }
@@ -169,8 +173,8 @@ func runFuzzCapture(t *testing.T, file []byte, cfg pipeline.Config) []byte {
 // whole pipeline (capture, reassembly, HTTP and other decoders, every
 // analyser) and writes the JSON report. Checks: no panic, the report is
 // valid against its schema, a second run gives the same bytes, and so
-// does a run whose records go through a record log that spills often and
-// takes transactions ahead of their connections.
+// does a run on one goroutine whose records go through a record log that
+// spills often and takes transactions ahead of their connections.
 func FuzzPipeline(f *testing.F) {
 	for _, s := range pipelineSeeds() {
 		f.Add(s.data)

@@ -49,14 +49,14 @@ func goldenName(path string) string {
 // analyze runs the offline pipeline on one file and renders JSON.
 func analyze(t *testing.T, path string) []byte {
 	t.Helper()
-	js, _ := analyzeWith(t, path, pipeline.RecordLogConfig{}, false)
+	js, _ := analyzeWith(t, path, pipeline.RecordLogConfig{}, 2)
 	return js
 }
 
 // analyzeWith runs the offline pipeline on one file with the given record
-// log settings, the analysers on the pipeline's goroutine when inline, and
-// renders JSON and text (with NDJSON appended).
-func analyzeWith(t *testing.T, path string, rl pipeline.RecordLogConfig, inline bool) (js, text []byte) {
+// log settings and Config.Workers, and renders JSON and text (with NDJSON
+// appended).
+func analyzeWith(t *testing.T, path string, rl pipeline.RecordLogConfig, workers int) (js, text []byte) {
 	t.Helper()
 	src, err := capture.OpenFiles([]string{path}, capture.Options{})
 	if err != nil {
@@ -65,7 +65,7 @@ func analyzeWith(t *testing.T, path string, rl pipeline.RecordLogConfig, inline 
 	defer src.Close()
 	cfg := pipeline.DefaultConfig()
 	cfg.RecordLog = rl
-	cfg.InlineAnalysis = inline
+	cfg.Workers = workers
 	rep, err := pipeline.Run(context.Background(), src, cfg)
 	if err != nil {
 		t.Fatalf("run: %v", err)
@@ -86,25 +86,29 @@ func analyzeWith(t *testing.T, path string, rl pipeline.RecordLogConfig, inline 
 
 // TestGolden runs every committed capture through the pipeline and compares
 // the JSON report with its golden file (go test ./internal/pipeline -run
-// Golden -update rewrites them). Each capture is analysed three times: with
-// the analysers on their own goroutine (as analyze runs by default), on the
-// pipeline's, and on their own with the records in a record log that
-// spills to a file every few kilobytes; all must give identical JSON, text
-// and NDJSON. Every report validates against the schema.
+// Golden -update rewrites them). Each capture is analysed four times: in
+// stages (Workers 2, as analyze runs on this many cores or more) and on
+// one goroutine (Workers 1), each with the records in the report's lists
+// and in a record log that spills to a file every few kilobytes; all must
+// give identical JSON, text and NDJSON. Every report validates against
+// the schema.
 func TestGolden(t *testing.T) {
 	for _, path := range captures(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			got, text := analyzeWith(t, path, pipeline.RecordLogConfig{}, false)
-			inline, textInline := analyzeWith(t, path, pipeline.RecordLogConfig{}, true)
-			if !bytes.Equal(got, inline) || !bytes.Equal(text, textInline) {
-				t.Fatal("the run with the analysers on the pipeline's goroutine gave a different report")
-			}
-			again, textAgain := analyzeWith(t, path, pipeline.RecordLogConfig{On: true, Memory: 4096, Dir: t.TempDir()}, false)
-			if !bytes.Equal(got, again) {
-				t.Fatal("the run with a record log gave different JSON")
-			}
-			if !bytes.Equal(text, textAgain) {
-				t.Fatal("the run with a record log gave a different text or NDJSON report")
+			got, text := analyzeWith(t, path, pipeline.RecordLogConfig{}, 2)
+			for _, workers := range []int{2, 1} {
+				for _, log := range []bool{false, true} {
+					if workers == 2 && !log {
+						continue // got, text
+					}
+					js, txt := analyzeWith(t, path, pipeline.RecordLogConfig{On: log, Memory: 4096, Dir: t.TempDir()}, workers)
+					if !bytes.Equal(got, js) {
+						t.Fatalf("the run with Workers %d, record log %v gave different JSON", workers, log)
+					}
+					if !bytes.Equal(text, txt) {
+						t.Fatalf("the run with Workers %d, record log %v gave a different text or NDJSON report", workers, log)
+					}
+				}
 			}
 			reporttest.Validate(t, got)
 			golden := goldenName(path)

@@ -29,7 +29,7 @@ type Config struct {
 	// tracker with its finished record and transactions (live streaming).
 	// Finding links are not known yet at that point. It must not keep rc
 	// or txs (copy what it keeps). Run calls it on the analysers'
-	// goroutine (see InlineAnalysis), RunLive on its own.
+	// goroutine (see Workers), RunLive on its own.
 	OnConnection func(rc *report.Connection, txs []report.Transaction)
 	// Snapshot, when set, receives every SnapshotEvery (wall clock) an
 	// immutable report of the state so far, in RunLive and Replay (not
@@ -45,10 +45,14 @@ type Config struct {
 	// The caller closes the log (rep.Deferred.Close) when done with the
 	// report.
 	RecordLog RecordLogConfig
-	// InlineAnalysis makes Run call the analysers on its own goroutine
-	// rather than on one of theirs (analysisStage); the report is the
-	// same either way. RunLive and Replay always do.
-	InlineAnalysis bool
+	// Workers is how many goroutines Run may keep busy at once (0:
+	// GOMAXPROCS). With 1 it does everything on the calling goroutine:
+	// reading, tracking, the analysers and the record log's encoding.
+	// With more, those run as stages on goroutines of their own (see the
+	// package doc), which keeps about two cores busy. The report is the
+	// same either way. RunLive and Replay always run the analysers on
+	// their own goroutine.
+	Workers int
 	// Progress, when set, is called by Run on its goroutine every
 	// ProgressPackets packets read with the source's counters so far, and
 	// once with final set when reading ends (before the report is built).
@@ -103,13 +107,20 @@ func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, e
 	} else {
 		r.store = &recordStore{}
 	}
-	if !cfg.InlineAnalysis {
+	serial := cmp.Or(cfg.Workers, runtime.GOMAXPROCS(0)) == 1
+	var pf packetReader
+	if serial {
+		if r.log != nil {
+			r.log.EncodeInline()
+		}
+		pf = &directReader{src: src}
+	} else {
 		r.stage = newAnalysisStage(r)
+		// The source is read and decoded on a goroutine of its own, a
+		// few batches ahead (capture.Prefetch): the packets, their order
+		// and the counters are the source's.
+		pf = capture.Prefetch(src)
 	}
-	// The source is read and decoded on a goroutine of its own, a few
-	// batches ahead (capture.Prefetch): the packets, their order and the
-	// counters are the source's.
-	pf := capture.Prefetch(src)
 	defer pf.Stop()
 	var readErr error
 	stopped := false
@@ -147,6 +158,32 @@ func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, e
 	r.finish(pf.Stats())
 	return r.rep, readErr
 }
+
+// packetReader is what Run reads packets from: a capture.Prefetcher, or
+// the Source itself (directReader) when Run keeps to one goroutine.
+type packetReader interface {
+	Next() (*capture.Packet, error)
+	Stats() capture.Stats
+	Stop()
+}
+
+// directReader reads its Source on the caller's goroutine, like a
+// Prefetcher without the goroutine: after Stop, Next returns
+// capture.ErrStopped.
+type directReader struct {
+	src     capture.Source
+	stopped bool
+}
+
+func (d *directReader) Next() (*capture.Packet, error) {
+	if d.stopped {
+		return nil, capture.ErrStopped
+	}
+	return d.src.Next()
+}
+
+func (d *directReader) Stats() capture.Stats { return d.src.Stats() }
+func (d *directReader) Stop()                { d.stopped = true }
 
 // run holds the state of one pipeline run.
 type run struct {
