@@ -35,6 +35,9 @@ type Config struct {
 	// "3"; see Param and Factory.Options). Values are checked before a run
 	// (CheckParams); a detector ignores a value that does not parse.
 	Params map[string]string
+	// Pages, when set, is where the analysers' per-connection Histories
+	// keep their full pages (History.Store) instead of the heap.
+	Pages PageStore
 }
 
 // WithDefaults returns c with zero fields set to their defaults.

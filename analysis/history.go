@@ -17,13 +17,38 @@ const MaxHistoryWidth = 8
 // grows with a capture's length, one row per connection; they are kept in
 // pages whose sizes double from historyFirst to historyPage bytes, so an
 // append never copies what is already stored and a peer with a few
-// connections costs a few bytes. The zero value is ready; the first Append
-// fixes the width.
+// connections costs a few bytes. Each page starts from zero (its first row
+// is stored whole). The zero value is ready; the first Append fixes the
+// width.
+//
+// With a Store, each full page of historyPage bytes leaves the heap for
+// the Store and the rows are read back from it: the heap then holds the
+// History's first, smaller pages, the page being filled and a reference
+// per stored page (8 bytes per some 5000 rows).
 type History struct {
-	width int
-	n     int
-	prev  [MaxHistoryWidth]int64
-	pages [][]byte
+	// Store, when set before the first Append, keeps the full pages.
+	Store PageStore
+
+	width   int
+	n       int
+	prev    [MaxHistoryWidth]int64
+	pages   [][]byte
+	stored  []int64 // Store's references of the pages between pages[:len(pages)-1] and the last
+	inStore int     // the bytes of those pages
+}
+
+// PageStore keeps the full pages of Histories out of the heap until their
+// rows are read (the pipeline's writes them to a temporary file). Put is
+// called from the analysers' goroutine; Load may be called from several
+// goroutines at once (Engine.Finish prepares analysers concurrently).
+type PageStore interface {
+	// Put stores a copy of page (its caller reuses the slice) and returns
+	// the page's reference.
+	Put(page []byte) int64
+	// Load appends the page stored as ref to dst. When the page cannot be
+	// read it returns dst unchanged (its rows are missing from the
+	// History) and the store keeps the error for its owner to report.
+	Load(dst []byte, ref int64) []byte
 }
 
 // LateRows is the window the analysers give History.Sorted for their rows
@@ -54,13 +79,21 @@ func (h *History) Append(row ...int64) {
 	}
 	last := len(h.pages) - 1
 	if last < 0 || cap(h.pages[last])-len(h.pages[last]) < h.width*binary.MaxVarintLen64 {
-		size := historyFirst
-		if last >= 0 {
-			size = min(2*cap(h.pages[last]), historyPage)
+		if last >= 0 && h.Store != nil && cap(h.pages[last]) >= historyPage {
+			// The full page goes to the Store; its slice takes the next.
+			h.stored = append(h.stored, h.Store.Put(h.pages[last]))
+			h.inStore += len(h.pages[last])
+			h.pages[last] = h.pages[last][:0]
+		} else {
+			size := historyFirst
+			if last >= 0 {
+				size = min(2*cap(h.pages[last]), historyPage)
+			}
+			size = max(size, h.width*binary.MaxVarintLen64)
+			h.pages = append(h.pages, make([]byte, 0, size))
+			last++
 		}
-		size = max(size, h.width*binary.MaxVarintLen64)
-		h.pages = append(h.pages, make([]byte, 0, size))
-		last++
+		h.prev = [MaxHistoryWidth]int64{}
 	}
 	p := h.pages[last]
 	for i, v := range row {
@@ -75,29 +108,55 @@ func (h *History) Append(row ...int64) {
 // Len returns the number of rows.
 func (h *History) Len() int { return h.n }
 
-// Each calls fn with every row in order. The row slice is reused from call
-// to call.
+// Each calls fn with every row in order (the rows of a page its Store
+// could not load are missing). The row slice is reused from call to call.
 func (h *History) Each(fn func(row []int64)) {
 	var cur [MaxHistoryWidth]int64
 	row := cur[:h.width]
-	for _, p := range h.pages {
-		for len(p) > 0 {
-			for i := range row {
-				u, n := binary.Uvarint(p)
-				p = p[n:]
-				row[i] += int64(u>>1) ^ -int64(u&1)
+	var buf []byte
+	last := len(h.pages) - 1
+	for i, p := range h.pages {
+		if i == last {
+			for _, ref := range h.stored {
+				buf = h.Store.Load(buf[:0], ref)
+				eachRow(buf, row, fn)
 			}
-			fn(row)
 		}
+		eachRow(p, row, fn)
 	}
 }
 
-// Bytes returns the bytes the rows take in their pages (for tests and
-// measurements).
+// eachRow calls fn with every row of one page, decoded into row.
+func eachRow(p []byte, row []int64, fn func(row []int64)) {
+	clear(row)
+	for len(p) > 0 {
+		for i := range row {
+			u, n := binary.Uvarint(p)
+			if n <= 0 {
+				return // only a damaged page ends inside a row
+			}
+			p = p[n:]
+			row[i] += int64(u>>1) ^ -int64(u&1)
+		}
+		fn(row)
+	}
+}
+
+// Bytes returns the bytes the rows take in their pages, in the heap and
+// in the Store (for tests and measurements).
 func (h *History) Bytes() int {
-	n := 0
+	n := h.inStore
 	for _, p := range h.pages {
 		n += len(p)
+	}
+	return n
+}
+
+// HeapBytes returns the bytes of the pages held in the heap.
+func (h *History) HeapBytes() int {
+	n := 0
+	for _, p := range h.pages {
+		n += cap(p)
 	}
 	return n
 }

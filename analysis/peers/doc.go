@@ -9,7 +9,8 @@
 // goroutine (Prepare, which builds the rows, may run beside other
 // analysers'; see analysis.Preparer). Limits: at most Config.MaxPeers pairs
 // are tracked; each pair keeps the start and duration of its connections
-// (a packed analysis.History row each, judged in one pass in order of
+// (a packed analysis.History row each, full pages in Config.Pages when
+// set, judged in one pass in order of
 // start holding the ends of the connections open at once) and a set of
 // client ports (at most 65,536).
 package peers

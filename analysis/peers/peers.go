@@ -62,7 +62,7 @@ func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
 			a.dropped++
 			return
 		}
-		p = &peer{key: k, first: c.Start}
+		p = &peer{key: k, first: c.Start, spans: analysis.History{Store: a.cfg.Pages}}
 		a.peers[k] = p
 	}
 	a.byConn.Put(c.ID, p)

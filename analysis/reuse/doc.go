@@ -37,8 +37,9 @@
 // Configuration: Options (ReuseWindow, MinReopened), defaults from
 // DefaultOptions. Concurrency: one goroutine (Prepare, the judging, may run
 // beside other analysers'; see analysis.Preparer). Buffer ownership: copies
-// times and counts. Limits: a packed row of six numbers (analysis.History)
-// per closed connection of a tracked peer until Finish (judged in one pass
+// times and counts. Limits: a packed row of six numbers (analysis.History;
+// its full pages in Config.Pages when set) per closed connection of a
+// tracked peer until Finish (judged in one pass
 // in order of start, holding the closes not yet paired),
 // for at most Config.MaxPeers peers (more are counted in the capture
 // anomaly "analysis_reuse_peer_limit").

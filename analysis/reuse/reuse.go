@@ -164,7 +164,7 @@ func (a *Analyzer) ConnOpened(c *analysis.ConnInfo) {
 			a.dropped++
 			return
 		}
-		a.peers[pk] = &peerState{}
+		a.peers[pk] = &peerState{recs: analysis.History{Store: a.cfg.Pages}}
 	}
 	st := a.free.Get()
 	st.peer = pk

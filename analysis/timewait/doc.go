@@ -40,7 +40,8 @@
 // analysis.Preparer). Buffer ownership: nothing from an event is retained.
 // Limits: at most analysis.Config.MaxPeers pairs (others are counted in the
 // "analysis_timewait_peer_limit" anomaly); each keeps a packed row of five
-// numbers per connection (analysis.History) until Finish, judged in one
+// numbers per connection (analysis.History; its full pages in
+// analysis.Config.Pages when set) until Finish, judged in one
 // pass in order of start that keeps the last connection per port and the
 // client-held TIME_WAIT intervals not over yet.
 package timewait

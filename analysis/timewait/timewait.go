@@ -222,7 +222,7 @@ func (a *Analyzer) ConnClosed(c *analysis.ConnClosed) {
 			a.dropped++
 			return
 		}
-		p = &peer{key: k}
+		p = &peer{key: k, conns: analysis.History{Store: a.acfg.Pages}}
 		a.peers[k] = p
 	}
 	start := info.Start

@@ -39,8 +39,9 @@ type Config struct {
 	SnapshotEvery time.Duration // 0: DefaultSnapshotEvery
 	// RecordLog, when On, makes Run keep the finished connection records
 	// and transactions in a report.RecordLog (the report's Deferred)
-	// instead of its lists, so memory follows the open connections rather
-	// than the length of the capture. WriteJSON and WriteNDJSON write such
+	// instead of its lists, and the analysers' full history pages in a
+	// temporary file (analysis.Config.Pages), so memory follows the open
+	// connections rather than the length of the capture. WriteJSON and WriteNDJSON write such
 	// a report straight from the log; the other writers decode it first.
 	// The caller closes the log (rep.Deferred.Close) when done with the
 	// report.
@@ -66,8 +67,8 @@ type RecordLogConfig struct {
 	// Memory is the bytes of encoded records kept in memory before they
 	// go to the spill file (0: report.DefaultRecordLogMemory).
 	Memory int
-	// Dir is where the spill file is created ("": the system's temporary
-	// directory).
+	// Dir is where the spill files are created ("": the system's
+	// temporary directory).
 	Dir string
 	// TransactionsAhead is how many transaction records a connection
 	// keeps before it hands them to the log ahead of its record (0:
@@ -95,7 +96,14 @@ func DefaultConfig() Config {
 // report covers what was read and says it was interrupted) and returns the
 // report. A read error also returns the partial report, with the error.
 func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, error) {
+	var pages *pageFile
+	if cfg.RecordLog.On && cfg.Analysis.Pages == nil {
+		pages = newPageFile(cfg.RecordLog.Dir)
+		defer pages.Close()
+		cfg.Analysis.Pages = pages
+	}
 	r := newRun(cfg)
+	r.pages = pages
 	if cfg.RecordLog.On {
 		r.log = report.NewRecordLog(cfg.RecordLog.Memory, cfg.RecordLog.Dir)
 		r.rep.Deferred = r.log
@@ -156,6 +164,11 @@ func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, e
 		r.cfg.Progress(pf.Stats(), true)
 	}
 	r.finish(pf.Stats())
+	if pages != nil {
+		if err := pages.Err(); err != nil && readErr == nil {
+			readErr = err
+		}
+	}
 	return r.rep, readErr
 }
 
@@ -205,7 +218,10 @@ type run struct {
 	// log, when set (offline Run with Config.RecordLog), holds them
 	// instead, encoded; counts has the summary counts of the records in
 	// it.
-	log    *report.RecordLog
+	log *report.RecordLog
+	// pages, when set (offline Run with Config.RecordLog), keeps the
+	// analysers' full history pages; finish closes it.
+	pages  *pageFile
 	counts report.Summary
 	// ahead, when not 0, is how many transaction records a connection
 	// hands to the log at a time as they accumulate, before it closes.
@@ -537,14 +553,24 @@ func (r *run) finish(cs capture.Stats) {
 			r.rep.Capture.Anomalies[AnomalyRecordLogInMemory]++
 		}
 	}
+	if r.pages != nil && r.pages.inMemory() {
+		r.rep.Capture.Anomalies[AnomalyHistoryInMemory]++
+	}
 	summarize(rep)
 	r.engine.Finish(rep)
+	if r.pages != nil {
+		r.pages.Close() // the histories are judged
+	}
 	report.Normalize(rep)
 }
 
 // AnomalyRecordLogInMemory counts runs whose record log could not use its
 // spill file and kept every record in memory.
 const AnomalyRecordLogInMemory = "record_log_in_memory"
+
+// AnomalyHistoryInMemory counts runs whose analysers' history pages could
+// not go to their spill file and were kept in memory.
+const AnomalyHistoryInMemory = "history_pages_in_memory"
 
 // transactionsAhead hands on a batch of connection id's transaction
 // records (which it owns) before the connection closes: to where the
