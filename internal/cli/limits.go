@@ -41,7 +41,7 @@ func (l *limitOptions) register(cmd *cobra.Command) {
 	f.StringVar(&l.maxHeaderBytes, "max-header-bytes", "64KiB", "largest HTTP message head, `SIZE` (anomaly http_header_too_large)")
 	f.IntVar(&l.maxPeers, "max-peers", 100000, "most (client host, server endpoint) pairs tracked (anomaly analysis_peer_limit)")
 	f.StringVar(&l.maxMemory, "max-memory", "", "soft memory limit of the Go runtime, `SIZE` (e.g. 2GiB; empty: none)")
-	f.IntVar(&l.workers, "workers", 0, "most cores the run uses, `N` (0: every core the process may use); 1 does everything on one goroutine, more runs reading, tracking, the detectors and encoding as concurrent stages (same report)")
+	f.IntVar(&l.workers, "workers", 0, "most cores the run uses, `N` (0: every core the process may use); offline, 1 does everything on one goroutine and more runs reading, tracking, the detectors and encoding as concurrent stages (the same report)")
 }
 
 // apply sets the limits in cfg. It reports bad values as usage errors.
