@@ -95,10 +95,6 @@ func NewWriter(dst io.Writer, opts Options) *Writer {
 	return w
 }
 
-// Options returns the options the Writer was created with (Snaplen filled
-// in).
-func (w *Writer) Options() Options { return w.opts }
-
 // WritePacket writes one frame (already link-encapsulated) captured at ts,
 // cutting it to the snap length.
 func (w *Writer) WritePacket(ts time.Time, frame []byte) error {

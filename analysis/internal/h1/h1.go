@@ -107,9 +107,6 @@ func PeerName(client, server string) string { return client + " -> " + server }
 // US converts a duration to whole microseconds.
 func US(d time.Duration) int64 { return flow.Micros(d) }
 
-// Since returns b−a as a duration (negative when b is earlier).
-func Since(a, b int64) time.Duration { return time.Duration(b - a) }
-
 // ClientHalfCorrection is the client half RTT (capture point → client →
 // capture point) to use for reaction-time corrections, or 0 when the
 // connection's vantage is "client" or "unknown" (the correction is then

@@ -71,9 +71,6 @@ func (c *Conn) NoSYN() *Conn {
 	return c
 }
 
-// ServerPort sets the server port.
-func (c *Conn) ServerPort(p uint16) *Conn { c.Info.Server.Port = p; return c }
-
 // Add appends an exchange; Pipelined is set when req started before the
 // previous response ended (or the previous response is missing).
 func (c *Conn) Add(req, resp *httpdecode.Message) *Conn {
@@ -87,13 +84,6 @@ func (c *Conn) Add(req, resp *httpdecode.Message) *Conn {
 	if resp != nil {
 		c.bump(resp.End)
 	}
-	return c
-}
-
-// AddPipelined appends an exchange with Pipelined forced to v.
-func (c *Conn) AddPipelined(req, resp *httpdecode.Message, v bool) *Conn {
-	c.Add(req, resp)
-	c.Exchanges[len(c.Exchanges)-1].Pipelined = v
 	return c
 }
 
