@@ -40,9 +40,10 @@ type Config struct {
 	// RecordLog, when On, makes Run keep the finished connection records
 	// and transactions in a report.RecordLog (the report's Deferred)
 	// instead of its lists, and the analysers' full history pages in a
-	// temporary file (analysis.Config.Pages), so memory follows the open
-	// connections rather than the length of the capture. WriteJSON and WriteNDJSON write such
-	// a report straight from the log; the other writers decode it first.
+	// temporary file (analysis.Config.Pages, unless the caller set one),
+	// so memory follows the open connections rather than the length of
+	// the capture. WriteJSON and WriteNDJSON write such a report straight
+	// from the log; the other writers decode it first.
 	// The caller closes the log (rep.Deferred.Close) when done with the
 	// report.
 	RecordLog RecordLogConfig
@@ -51,8 +52,8 @@ type Config struct {
 	// reading, tracking, the analysers and the record log's encoding.
 	// With more, those run as stages on goroutines of their own (see the
 	// package doc), which keeps about two cores busy. The report is the
-	// same either way. RunLive and Replay always run the analysers on
-	// their own goroutine.
+	// same either way. RunLive and Replay always call the analysers on
+	// the goroutine that tracks the connections.
 	Workers int
 	// Progress, when set, is called by Run on its goroutine every
 	// ProgressPackets packets read with the source's counters so far, and
@@ -99,7 +100,7 @@ func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, e
 	var pages *pageFile
 	if cfg.RecordLog.On && cfg.Analysis.Pages == nil {
 		pages = newPageFile(cfg.RecordLog.Dir)
-		defer pages.Close()
+		defer pages.Close() // finish closes it; this is for a panic
 		cfg.Analysis.Pages = pages
 	}
 	r := newRun(cfg)
@@ -164,10 +165,8 @@ func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, e
 		r.cfg.Progress(pf.Stats(), true)
 	}
 	r.finish(pf.Stats())
-	if pages != nil {
-		if err := pages.Err(); err != nil && readErr == nil {
-			readErr = err
-		}
+	if r.pages != nil && readErr == nil {
+		readErr = r.pages.Err()
 	}
 	return r.rep, readErr
 }
