@@ -12,8 +12,11 @@
 // decompressed and detected again), pcap (all four magics: µs or ns
 // timestamps, either byte order; version 2.4 only) and pcapng (version 1.0;
 // several sections, several interfaces with different link types and
-// if_tsresol; each packet takes the link type of its interface). Reading
-// uses gopacket's pcapgo readers with zero-copy reads. Files that are not
+// if_tsresol; each packet takes the link type of its interface). pcap
+// records are read straight out of the input's read-ahead buffer
+// (pcapread.go: the same records and errors as gopacket's pcapgo.Reader,
+// compared by the tests, without its second buffer and copy); pcapng
+// files through pcapgo's NgReader with zero-copy reads. Files that are not
 // captures, or whose headers are corrupt or of an unsupported version, are
 // refused with a one-line error naming the file. Several files are merged in
 // timestamp order by a k-way merge; ties go to the file given first.
@@ -76,7 +79,7 @@
 //
 // IP fragments are not reassembled (counted as [AnomalyIPFragment] and
 // skipped). Records longer than 256 KiB or than the file's snap length, when
-// that is larger, are refused by pcapgo as corrupt. Tunnels (GRE, IP-in-IP,
+// that is larger, are refused as corrupt (as pcapgo does). Tunnels (GRE, IP-in-IP,
 // VXLAN) are not decapsulated: the outer packet counts as OtherIP. A pcapng
 // Simple Packet Block has no timestamp and takes the previous record's.
 // For pcapng interfaces with a binary if_tsresol (2^-n s), pcapgo scales

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
@@ -19,7 +18,7 @@ type input struct {
 	closer io.Closer
 	gz     *gzip.Reader
 
-	pcap *pcapgo.Reader
+	pcap *pcapReader
 	ng   *pcapgo.NgReader
 	link layers.LinkType // pcap only: the file's link type
 
@@ -52,42 +51,35 @@ var errTruncated = errors.New("file ends in the middle of a record")
 // file, errTruncated when the file ends inside a record, or another error
 // naming the file. rec.data aliases the reader's buffer.
 func (in *input) read() (rec record, err error) {
-	var (
-		data []byte
-		ts   time.Time
-	)
 	if in.pcap != nil {
-		d, c, e := in.pcap.ZeroCopyReadPacketData()
-		if e != nil {
-			// io.ReadFull reports io.EOF when not one byte of the frame
-			// could be read after a complete record header.
-			if e == io.EOF && c.CaptureLength > 0 {
-				return rec, errTruncated
+		// next refuses a capture length above the original length.
+		rec.data, rec.ts, rec.wire, err = in.pcap.next()
+		if err != nil {
+			if err == errTruncated {
+				return rec, err
 			}
-			return rec, in.wrapErr(e)
+			return rec, in.wrapErr(err)
 		}
-		data, ts = d, c.Timestamp
-		rec.wire = c.Length
 		rec.link = in.link
-	} else {
-		d, c, e := in.ng.ZeroCopyReadPacketData()
-		if e != nil {
-			return rec, in.wrapErr(e)
-		}
-		data, ts = d, c.Timestamp
-		rec.wire = c.Length
-		if len(c.AncillaryData) > 0 {
-			if lt, ok := c.AncillaryData[0].(layers.LinkType); ok {
-				rec.link = lt
-			}
-		}
-		rec.noTS = ts.IsZero()
+		in.lastTS = rec.ts
+		return rec, nil
 	}
+	data, c, err := in.ng.ZeroCopyReadPacketData()
+	if err != nil {
+		return rec, in.wrapErr(err)
+	}
+	rec.wire = c.Length
+	if len(c.AncillaryData) > 0 {
+		if lt, ok := c.AncillaryData[0].(layers.LinkType); ok {
+			rec.link = lt
+		}
+	}
+	rec.noTS = c.Timestamp.IsZero()
 	rec.data = data
 	if rec.noTS {
 		rec.ts = in.lastTS
 	} else {
-		rec.ts = ts.UnixNano()
+		rec.ts = c.Timestamp.UnixNano()
 	}
 	in.lastTS = rec.ts
 	if rec.wire < len(data) {

@@ -198,7 +198,7 @@ func (in *input) openPcap(br *bufio.Reader) error {
 	if res := lt & 0x03ff0000; res != 0 {
 		return fmt.Errorf("pcap link type reserved field not zero (0x%08x)", res)
 	}
-	r, err := pcapgo.NewReader(br)
+	r, err := newPcapReader(br)
 	if err != nil {
 		return fmt.Errorf("bad pcap header: %w", err)
 	}

@@ -1,0 +1,125 @@
+package capture
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+// pcapReader reads the records of a classic pcap file straight out of the
+// input's read-ahead buffer: a record that fits in it is returned as a
+// slice of it (valid until the next call), so a record's bytes are copied
+// once, by the read from the file, and not again. It accepts and refuses
+// what pcapgo.Reader does, with the same errors (the tests compare the
+// two record by record): a capture length above the snap length (or
+// 262144 when that is larger) or above the original length is an error,
+// and so is a file that ends inside a record (io.ErrUnexpectedEOF inside
+// a record header, errTruncated inside its data).
+type pcapReader struct {
+	br      *bufio.Reader
+	bo      binary.ByteOrder
+	factor  uint32 // 1000 for µs timestamps, 1 for ns
+	snaplen uint32
+	skip    int    // bytes of the last record still to Discard
+	big     []byte // records larger than br's buffer
+}
+
+// pcapEagerMax is pcapgo's eagerReadMax: the capture length always
+// allowed, and the most bytes allocated for a record before they are read.
+const pcapEagerMax = 262144
+
+// newPcapReader reads the 24-byte file header from br (already checked by
+// openPcap) and returns the reader of the records after it.
+func newPcapReader(br *bufio.Reader) (*pcapReader, error) {
+	hdr, err := br.Peek(24)
+	if err != nil {
+		return nil, fmt.Errorf("truncated pcap file header (%d of 24 bytes)", len(hdr))
+	}
+	r := &pcapReader{br: br}
+	switch binary.LittleEndian.Uint32(hdr) {
+	case pcapMagicMicro:
+		r.bo, r.factor = binary.LittleEndian, 1000
+	case pcapMagicNano:
+		r.bo, r.factor = binary.LittleEndian, 1
+	default:
+		switch binary.BigEndian.Uint32(hdr) {
+		case pcapMagicMicro:
+			r.bo, r.factor = binary.BigEndian, 1000
+		case pcapMagicNano:
+			r.bo, r.factor = binary.BigEndian, 1
+		default:
+			return nil, fmt.Errorf("unknown pcap magic %x", binary.LittleEndian.Uint32(hdr))
+		}
+	}
+	r.snaplen = r.bo.Uint32(hdr[16:20])
+	br.Discard(24)
+	return r, nil
+}
+
+// next returns the next record: its data, timestamp (ns since the epoch)
+// and original length.
+func (r *pcapReader) next() (data []byte, ts int64, wire int, err error) {
+	if r.skip > 0 {
+		r.br.Discard(r.skip)
+		r.skip = 0
+	}
+	hdr, err := r.br.Peek(16)
+	if len(hdr) < 16 {
+		if len(hdr) == 0 && (err == nil || err == io.EOF) {
+			return nil, 0, 0, io.EOF
+		}
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, 0, 0, err
+	}
+	// As pcapgo: seconds and the fraction times the factor in 32 bits.
+	ts = int64(r.bo.Uint32(hdr[0:4]))*1e9 + int64(r.bo.Uint32(hdr[4:8])*r.factor)
+	caplen := int(r.bo.Uint32(hdr[8:12]))
+	wire = int(r.bo.Uint32(hdr[12:16]))
+	r.br.Discard(16)
+	if max := max(int(r.snaplen), pcapEagerMax); caplen > max {
+		return nil, 0, 0, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, r.snaplen)
+	}
+	if caplen > wire {
+		return nil, 0, 0, fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, wire)
+	}
+	if caplen <= r.br.Size() {
+		data, err = r.br.Peek(caplen)
+		if len(data) < caplen {
+			return nil, 0, 0, truncatedData(err)
+		}
+		r.skip = caplen
+		return data, ts, wire, nil
+	}
+	if caplen <= pcapEagerMax {
+		if cap(r.big) < caplen {
+			r.big = make([]byte, caplen)
+		}
+		data = r.big[:caplen]
+		if _, err := io.ReadFull(r.br, data); err != nil {
+			return nil, 0, 0, truncatedData(err)
+		}
+		return data, ts, wire, nil
+	}
+	// A snap length above pcapEagerMax: grow with the bytes actually
+	// there, so a short hostile file cannot make the reader allocate its
+	// claimed length.
+	var buf bytes.Buffer
+	buf.Grow(pcapEagerMax)
+	if _, err := io.CopyN(&buf, r.br, int64(caplen)); err != nil {
+		return nil, 0, 0, truncatedData(err)
+	}
+	return buf.Bytes(), ts, wire, nil
+}
+
+// truncatedData is the error for a record's data that is not all there:
+// errTruncated when the input ended, else the read error.
+func truncatedData(err error) error {
+	if err == nil || err == io.EOF || err == io.ErrUnexpectedEOF {
+		return errTruncated
+	}
+	return err
+}

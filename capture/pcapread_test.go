@@ -1,0 +1,201 @@
+package capture
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"connscope/internal/corpus"
+)
+
+// pcapFile builds a classic pcap file: header, then each record's 16-byte
+// header and data (data may be shorter than the capture length claimed).
+type pcapFile struct {
+	bo   binary.ByteOrder
+	buf  bytes.Buffer
+	nano bool
+}
+
+func newPcapFile(bo binary.ByteOrder, nano bool, snaplen uint32) *pcapFile {
+	p := &pcapFile{bo: bo, nano: nano}
+	magic := uint32(pcapMagicMicro)
+	if nano {
+		magic = pcapMagicNano
+	}
+	h := make([]byte, 24)
+	bo.PutUint32(h[0:], magic)
+	bo.PutUint16(h[4:], 2)
+	bo.PutUint16(h[6:], 4)
+	bo.PutUint32(h[16:], snaplen)
+	bo.PutUint32(h[20:], 1)
+	p.buf.Write(h)
+	return p
+}
+
+func (p *pcapFile) record(sec, frac, caplen, wire uint32, data []byte) *pcapFile {
+	h := make([]byte, 16)
+	p.bo.PutUint32(h[0:], sec)
+	p.bo.PutUint32(h[4:], frac)
+	p.bo.PutUint32(h[8:], caplen)
+	p.bo.PutUint32(h[12:], wire)
+	p.buf.Write(h)
+	p.buf.Write(data)
+	return p
+}
+
+func (p *pcapFile) raw(b []byte) *pcapFile { p.buf.Write(b); return p }
+
+// compareWithPcapgo reads file with pcapReader and with pcapgo.Reader and
+// fails at the first record where they differ: data, timestamp, original
+// length, or the error that ends reading (pcapgo's io.EOF after a record
+// header and its io.ErrUnexpectedEOF inside data are errTruncated here).
+// It returns the number of records read.
+func compareWithPcapgo(t *testing.T, name string, file []byte) int {
+	t.Helper()
+	want, err := pcapgo.NewReader(bytes.NewReader(file))
+	if err != nil {
+		t.Fatalf("%s: pcapgo refuses the header: %v", name, err)
+	}
+	got, err := newPcapReader(bufio.NewReaderSize(bytes.NewReader(file), readBufferSize))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	for n := 0; ; n++ {
+		wd, ci, werr := want.ZeroCopyReadPacketData()
+		gd, ts, wire, gerr := got.next()
+		if werr != nil {
+			switch {
+			case werr == io.EOF && ci.CaptureLength > 0, errors.Is(werr, io.ErrUnexpectedEOF) && ci.CaptureLength > 0:
+				werr = errTruncated
+			}
+			if gerr == nil || gerr.Error() != werr.Error() {
+				t.Fatalf("%s: record %d: error %v, pcapgo %v", name, n, gerr, werr)
+			}
+			return n
+		}
+		if gerr != nil {
+			t.Fatalf("%s: record %d: error %v, pcapgo read %d bytes", name, n, gerr, len(wd))
+		}
+		if !bytes.Equal(gd, wd) || ts != ci.Timestamp.UnixNano() || wire != ci.Length {
+			t.Fatalf("%s: record %d: %d bytes at %d wire %d, pcapgo %d bytes at %d wire %d",
+				name, n, len(gd), ts, wire, len(wd), ci.Timestamp.UnixNano(), ci.Length)
+		}
+	}
+}
+
+// TestPcapReaderLikePcapgo: records of both byte orders and timestamp
+// resolutions, records larger than the read-ahead buffer and than 262144
+// bytes, and files that break the format in each way pcapgo notices, read
+// alike by both readers.
+func TestPcapReaderLikePcapgo(t *testing.T) {
+	le, be := binary.ByteOrder(binary.LittleEndian), binary.ByteOrder(binary.BigEndian)
+	frame := func(n int) []byte { return bytes.Repeat([]byte{0xab, 0xcd, 0x01}, n/3+1)[:n] }
+	type tc struct {
+		name    string
+		file    *pcapFile
+		records int
+	}
+	var cases []tc
+	for _, bo := range []binary.ByteOrder{le, be} {
+		for _, nano := range []bool{false, true} {
+			name := fmt.Sprintf("%v/nano=%v", bo, nano)
+			cases = append(cases,
+				tc{name + "/plain", newPcapFile(bo, nano, 65535).
+					record(1700000000, 999999, 60, 60, frame(60)).
+					record(1700000001, 0, 0, 40, nil).
+					record(1700000001, 4294967295, 1514, 1514, frame(1514)), 3},
+				tc{name + "/truncated_header", newPcapFile(bo, nano, 65535).
+					record(1, 2, 10, 10, frame(10)).raw([]byte{1, 2, 3, 4, 5}), 1},
+				tc{name + "/no_data", newPcapFile(bo, nano, 65535).record(1, 2, 10, 10, nil), 0},
+				tc{name + "/partial_data", newPcapFile(bo, nano, 65535).record(1, 2, 100, 100, frame(50)), 0},
+			)
+		}
+	}
+	cases = append(cases,
+		tc{"empty", newPcapFile(le, false, 65535), 0},
+		tc{"caplen_over_wire", newPcapFile(le, false, 65535).record(1, 2, 100, 99, frame(100)), 0},
+		tc{"caplen_over_262144", newPcapFile(le, false, 65535).record(1, 2, 262145, 262145, frame(262145)), 0},
+		tc{"caplen_over_snaplen_within_262144", newPcapFile(le, false, 100).record(1, 2, 200, 200, frame(200)), 1},
+		tc{"larger_than_buffer", newPcapFile(le, false, 262144).
+			record(1, 2, 70000, 70000, frame(70000)).record(1, 3, 200000, 200000, frame(200000)).
+			record(1, 4, 60, 60, frame(60)), 3},
+		tc{"larger_than_buffer_truncated", newPcapFile(le, false, 262144).record(1, 2, 70000, 70000, frame(100)), 0},
+		tc{"huge_snaplen", newPcapFile(le, false, 1<<30).
+			record(1, 2, 300000, 300000, frame(300000)).record(1, 3, 1<<29, 1<<29, frame(1000)), 1},
+		tc{"huge_snaplen_no_data", newPcapFile(le, false, 1<<30).record(1, 2, 1<<29, 1<<29, nil), 0},
+	)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if n := compareWithPcapgo(t, c.name, c.file.buf.Bytes()); n != c.records {
+				t.Errorf("%d records read, want %d", n, c.records)
+			}
+		})
+	}
+}
+
+// TestPcapReaderCorpus: every classic pcap file of the corpus (plain or
+// gzip-compressed) is read alike by pcapReader and pcapgo.
+func TestPcapReaderCorpus(t *testing.T) {
+	dir := corpus.Dir(t)
+	files := 0
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if len(data) > 2 && data[0] == 0x1f && data[1] == 0x8b {
+			zr, err := gzip.NewReader(bytes.NewReader(data))
+			if err != nil {
+				return nil
+			}
+			if data, err = io.ReadAll(zr); err != nil {
+				return nil
+			}
+		}
+		if len(data) < 24 {
+			return nil
+		}
+		switch m := binary.LittleEndian.Uint32(data); {
+		case m == pcapMagicMicro || m == pcapMagicNano,
+			binary.BigEndian.Uint32(data) == pcapMagicMicro || binary.BigEndian.Uint32(data) == pcapMagicNano:
+		default:
+			return nil
+		}
+		if _, err := pcapgo.NewReader(bytes.NewReader(data)); err != nil {
+			return nil // refused at open by both (openPcap checks more)
+		}
+		files++
+		compareWithPcapgo(t, strings.TrimPrefix(path, dir), data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 100 {
+		t.Fatalf("only %d classic pcap files in the corpus", files)
+	}
+}
+
+// FuzzPcapReader: on any bytes after a valid file header, pcapReader and
+// pcapgo read the same records and stop with the same error.
+func FuzzPcapReader(f *testing.F) {
+	f.Add(uint32(65535), false, newPcapFile(binary.LittleEndian, false, 65535).record(1, 2, 4, 4, []byte("abcd")).buf.Bytes()[24:])
+	f.Add(uint32(1<<20), true, []byte{})
+	f.Fuzz(func(t *testing.T, snaplen uint32, nano bool, body []byte) {
+		file := newPcapFile(binary.LittleEndian, nano, snaplen).raw(body)
+		compareWithPcapgo(t, "fuzz", file.buf.Bytes())
+	})
+}
