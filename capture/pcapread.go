@@ -80,7 +80,7 @@ func (r *pcapReader) next() (data []byte, ts int64, wire int, err error) {
 	caplen := int(r.bo.Uint32(hdr[8:12]))
 	wire = int(r.bo.Uint32(hdr[12:16]))
 	r.br.Discard(16)
-	if max := max(int(r.snaplen), pcapEagerMax); caplen > max {
+	if limit := max(int(r.snaplen), pcapEagerMax); caplen > limit {
 		return nil, 0, 0, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, r.snaplen)
 	}
 	if caplen > wire {
