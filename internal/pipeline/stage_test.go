@@ -38,6 +38,7 @@ func TestStagePanic(t *testing.T) {
 			}
 			defer src.Close()
 			cfg := DefaultConfig()
+			cfg.Workers = 2 // the stages, also on a machine of one core
 			cfg.Analyzers = []analysis.Factory{{Name: "panicky", New: func(analysis.Config) analysis.Analyzer { return &panicky{n: n} }}}
 			Run(context.Background(), src, cfg)
 		}()
