@@ -38,20 +38,17 @@ func newPcapReader(br *bufio.Reader) (*pcapReader, error) {
 		return nil, fmt.Errorf("truncated pcap file header (%d of 24 bytes)", len(hdr))
 	}
 	r := &pcapReader{br: br}
-	switch binary.LittleEndian.Uint32(hdr) {
-	case pcapMagicMicro:
-		r.bo, r.factor = binary.LittleEndian, 1000
-	case pcapMagicNano:
-		r.bo, r.factor = binary.LittleEndian, 1
-	default:
-		switch binary.BigEndian.Uint32(hdr) {
-		case pcapMagicMicro:
-			r.bo, r.factor = binary.BigEndian, 1000
-		case pcapMagicNano:
-			r.bo, r.factor = binary.BigEndian, 1
-		default:
-			return nil, fmt.Errorf("unknown pcap magic %x", binary.LittleEndian.Uint32(hdr))
+	for _, bo := range [...]binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		if m := bo.Uint32(hdr); m == pcapMagicMicro || m == pcapMagicNano {
+			r.bo, r.factor = bo, 1
+			if m == pcapMagicMicro {
+				r.factor = 1000
+			}
+			break
 		}
+	}
+	if r.bo == nil {
+		return nil, fmt.Errorf("unknown pcap magic %x", binary.LittleEndian.Uint32(hdr))
 	}
 	r.snaplen = r.bo.Uint32(hdr[16:20])
 	br.Discard(24)
