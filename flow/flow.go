@@ -65,12 +65,19 @@ type Endpoint struct {
 	Port uint16
 }
 
-// String formats e as "ip:port", or "[v6]:port" for IPv6.
+// String formats e as "ip:port", or "[v6]:port" for IPv6, in one
+// allocation (every connection record carries two).
 func (e Endpoint) String() string {
+	var buf [64]byte
+	b := buf[:0]
+	n := e.Addr.Netip()
 	if e.Addr.Is4() {
-		return e.Addr.String() + ":" + strconv.Itoa(int(e.Port))
+		b = n.AppendTo(b)
+	} else {
+		b = append(n.AppendTo(append(b, '[')), ']')
 	}
-	return "[" + e.Addr.String() + "]:" + strconv.Itoa(int(e.Port))
+	b = append(b, ':')
+	return string(strconv.AppendUint(b, uint64(e.Port), 10))
 }
 
 // Less orders endpoints by address, then port.
