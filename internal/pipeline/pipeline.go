@@ -47,8 +47,8 @@ type Config struct {
 	// The caller closes the log (rep.Deferred.Close) when done with the
 	// report.
 	RecordLog RecordLogConfig
-	// Workers is how many goroutines Run may keep busy at once (0:
-	// GOMAXPROCS). With 1 it does everything on the calling goroutine:
+	// Workers is how many goroutines Run may keep busy at once (0 or
+	// less: GOMAXPROCS). With 1 it does everything on the calling goroutine:
 	// reading, tracking, the analysers and the record log's encoding.
 	// With more, those run as stages on goroutines of their own (see the
 	// package doc), which keeps about two cores busy. The report is the
@@ -116,9 +116,12 @@ func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, e
 	} else {
 		r.store = &recordStore{}
 	}
-	serial := cmp.Or(cfg.Workers, runtime.GOMAXPROCS(0)) == 1
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	var pf packetReader
-	if serial {
+	if workers == 1 {
 		if r.log != nil {
 			r.log.EncodeInline()
 		}
