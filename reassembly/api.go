@@ -38,6 +38,12 @@ type Config struct {
 	// point comes after the sender's RTO (200 ms on Linux). Negative
 	// keeps every closed connection for its whole CloseLinger.
 	QuietLinger time.Duration
+	// SettleDelay is how long (packet time) after both FINs of a
+	// connection were acknowledged a Sink that implements Settler is told
+	// (see Settler): packets that come sooner, such as crossed ACKs and
+	// duplicates, still reach Segment while the analysis is open. Negative
+	// tells it at once.
+	SettleDelay time.Duration
 	// ClassifyPayload, when set, looks at the first payload bytes of a
 	// connection whose SYN was not seen and says who sent them: +1 a client
 	// (request line, TLS ClientHello...), -1 a server (status line...), 0
@@ -51,7 +57,8 @@ type Config struct {
 
 // DefaultConfig returns the defaults: 1,000,000 connections, 256 KiB
 // out-of-order per direction, 256 MiB in total, 5 minutes idle, 5 seconds of
-// linger after close, 1 second of it once both FINs are acknowledged.
+// linger after close, 1 second of it once both FINs are acknowledged, the
+// Settler told 100 milliseconds into that second.
 func DefaultConfig() Config {
 	return Config{
 		MaxConns:        1 << 20,
@@ -60,6 +67,7 @@ func DefaultConfig() Config {
 		IdleTimeout:     5 * time.Minute,
 		CloseLinger:     5 * time.Second,
 		QuietLinger:     time.Second,
+		SettleDelay:     100 * time.Millisecond,
 	}
 }
 
@@ -321,6 +329,21 @@ type Sink interface {
 	// flushed at the end). The Stream has already received End for both
 	// directions.
 	ConnClosed(c *Conn)
+}
+
+// Settler may be implemented by a Sink that concludes a connection's
+// analysis as soon as nothing more is due on it. ConnSettled is called
+// once for a connection closed by FIN both ways, Config.SettleDelay after
+// both FINs were acknowledged, if its quiet linger (Config.QuietLinger;
+// never when QuietLinger is negative) has not ended first. Both directions are finished by then (the
+// Stream has received End for both, holes declared as gaps) and Close is
+// filled as ConnClosed will have it. Packets that still arrive within the
+// quiet linger (a FIN retransmitted because the last ACK was lost past the
+// capture point, a duplicate ACK, a RST) are counted in Dir and End and
+// passed to Segment as before; ConnClosed follows at the end of the quiet
+// linger, or earlier if a new incarnation or the connection cap ends it.
+type Settler interface {
+	ConnSettled(c *Conn)
 }
 
 // Stats are the counters of a Tracker.

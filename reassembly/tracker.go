@@ -242,6 +242,9 @@ func (c Config) withDefaults() Config {
 	if c.QuietLinger == 0 {
 		c.QuietLinger = def.QuietLinger
 	}
+	if c.SettleDelay == 0 {
+		c.SettleDelay = def.SettleDelay
+	}
 	return c
 }
 
@@ -249,13 +252,17 @@ func (c Config) withDefaults() Config {
 // is not safe for concurrent use: one goroutine calls Packet, Advance, Flush
 // and Stats, and the Sink is called synchronously from those calls.
 type Tracker struct {
-	cfg    Config
-	sink   Sink
-	table  map[flow.Key]*Conn
-	active connList // open connections, least recently active first
-	closed connList // closed connections lingering, oldest first
-	quiet  connList // closed connections with both FINs acknowledged, oldest first
-	free   []*Conn
+	cfg     Config
+	sink    Sink
+	settler Settler // sink's, when it implements Settler
+	table   map[flow.Key]*Conn
+	active  connList // open connections, least recently active first
+	closed  connList // closed connections lingering, oldest first
+	quiet   connList // closed connections with both FINs acknowledged, oldest first
+	// unsettled is the oldest connection of the quiet list not yet handed
+	// to the settler (those before it were, those after it were not).
+	unsettled *Conn
+	free      []*Conn
 
 	// tombs remembers, until the end of their linger, the tuples of
 	// connections reported after the quiet linger; tombQ holds them in the
@@ -267,6 +274,7 @@ type Tracker struct {
 
 	idle, linger flow.Time // -1: idle timeout disabled
 	quietFor     flow.Time // 0: no quiet linger
+	settleAfter  flow.Time
 
 	now     flow.Time // largest packet (or Advance) time seen
 	started bool
@@ -308,6 +316,10 @@ func New(cfg Config, sink Sink) *Tracker {
 	}
 	if cfg.QuietLinger > 0 {
 		t.quietFor = flow.Time(cfg.QuietLinger)
+	}
+	t.settler, _ = sink.(Settler)
+	if cfg.SettleDelay > 0 {
+		t.settleAfter = flow.Time(cfg.SettleDelay)
 	}
 	return t
 }
@@ -404,7 +416,29 @@ func (t *Tracker) Packet(p *capture.Packet) {
 		t.closed.remove(c)
 		t.quiet.push(c)
 		c.t.list, c.t.quietAt = listQuiet, t.now
+		if t.settler != nil && t.unsettled == nil {
+			t.unsettled = c
+			t.settleDue()
+		}
 	}
+}
+
+// settleDue settles the connections of the quiet list whose SettleDelay
+// has passed, oldest first.
+func (t *Tracker) settleDue() {
+	for c := t.unsettled; c != nil && c.t.quietAt+t.settleAfter <= t.now; c = t.unsettled {
+		t.unsettled = c.t.lnext
+		t.settle(c)
+	}
+}
+
+// settle finishes both directions of c, a connection of the quiet list,
+// fills its Close and calls the Settler (see Settler).
+func (t *Tracker) settle(c *Conn) {
+	t.closeDir(c, flow.ClientToServer, c.End)
+	t.closeDir(c, flow.ServerToClient, c.End)
+	fillClose(c, CloseOpen)
+	t.settler.ConnSettled(c)
 }
 
 // finsAcked reports whether both directions' FINs were acknowledged: the
@@ -617,6 +651,9 @@ func (t *Tracker) expire() {
 	for t.tombHead < len(t.tombQ) && t.tombQ[t.tombHead].until <= t.now {
 		t.popTomb()
 	}
+	if t.unsettled != nil {
+		t.settleDue()
+	}
 	for {
 		// The earliest expiry among the three lists' heads (each list is in
 		// expiry order), ties to the lowest ConnID.
@@ -691,25 +728,16 @@ func (t *Tracker) finalize(c *Conn, reason CloseKind) {
 	t.ensureOpen(c)
 	t.closeDir(c, flow.ClientToServer, c.End)
 	t.closeDir(c, flow.ServerToClient, c.End)
-	cl := &c.Close
-	switch {
-	case c.t.rstClosed:
-		cl.Kind, cl.Initiator, cl.TimeWaitHolder = CloseRST, c.t.firstCloser, SideNone
-	case c.t.finBoth:
-		cl.Kind, cl.Initiator, cl.TimeWaitHolder = CloseFIN, c.t.firstCloser, c.t.firstFin
-		if cl.Simultaneous {
-			cl.TimeWaitHolder = SideBoth
-		}
-	default:
-		cl.Kind, cl.Initiator, cl.TimeWaitHolder = reason, SideNone, SideNone
-		cl.At = c.End
-	}
+	fillClose(c, reason)
 	switch c.t.list {
 	case listActive:
 		t.active.remove(c)
 	case listClosed:
 		t.closed.remove(c)
 	case listQuiet:
+		if t.unsettled == c {
+			t.unsettled = c.t.lnext
+		}
 		t.quiet.remove(c)
 	}
 	c.t.list = listNone
@@ -725,6 +753,24 @@ func (t *Tracker) finalize(c *Conn, reason CloseKind) {
 	}
 	t.sink.ConnClosed(c)
 	t.recycle(c)
+}
+
+// fillClose fills c.Close from how c closed; reason is the close kind
+// used when neither FIN both ways nor a RST closed it.
+func fillClose(c *Conn, reason CloseKind) {
+	cl := &c.Close
+	switch {
+	case c.t.rstClosed:
+		cl.Kind, cl.Initiator, cl.TimeWaitHolder = CloseRST, c.t.firstCloser, SideNone
+	case c.t.finBoth:
+		cl.Kind, cl.Initiator, cl.TimeWaitHolder = CloseFIN, c.t.firstCloser, c.t.firstFin
+		if cl.Simultaneous {
+			cl.TimeWaitHolder = SideBoth
+		}
+	default:
+		cl.Kind, cl.Initiator, cl.TimeWaitHolder = reason, SideNone, SideNone
+		cl.At = c.End
+	}
 }
 
 func (t *Tracker) recycle(c *Conn) {
