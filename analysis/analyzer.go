@@ -100,7 +100,7 @@ type PreSegmentHandler interface {
 // SeqState is per-connection state that several analysers share instead
 // of each keeping a copy: the connection's sequence spaces and RTT samples
 // as rtt.Tracker follows them. The engine keeps one per connection from
-// ConnOpened until ReportConn, feeds it each segment once (after the
+// ConnOpened until ConnClosed, feeds it each segment once (after the
 // PreSegmentHandlers, before the SegmentHandlers) and hands it over in
 // Segment.Shared and ConnClosed.Shared. Analysers read it and never change
 // it.

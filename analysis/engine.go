@@ -102,13 +102,22 @@ func (e *Engine) ConnOpened(c *ConnInfo) {
 	}
 }
 
-// ConnClosed dispatches a connection-closed event, with c.Shared set.
+// ConnClosed dispatches a connection-closed event, with c.Shared set; the
+// connection's SeqState is let go after it.
 func (e *Engine) ConnClosed(c *ConnClosed) {
 	if e.newSeq != nil {
 		c.Shared = e.seq(c.Conn.ID)
 	}
 	for _, h := range e.conns {
 		h.ConnClosed(c)
+	}
+	if e.newSeq != nil {
+		e.seqs.Delete(c.Conn.ID)
+		if len(e.seqFree) < seqFreeCap {
+			c.Shared.Reset()
+			e.seqFree = append(e.seqFree, c.Shared)
+		}
+		c.Shared = nil
 	}
 }
 
@@ -137,18 +146,10 @@ func (e *Engine) Exchange(x *Exchange) {
 	}
 }
 
-// ReportConn lets every ConnReporter fill its part of a connection record;
-// the connection's SeqState is let go.
+// ReportConn lets every ConnReporter fill its part of a connection record.
 func (e *Engine) ReportConn(id flow.ConnID, rc *report.Connection) {
 	for _, h := range e.reps {
 		h.ReportConn(id, rc)
-	}
-	if st, ok := e.seqs.Get(id); ok {
-		e.seqs.Delete(id)
-		if len(e.seqFree) < seqFreeCap {
-			st.Reset()
-			e.seqFree = append(e.seqFree, st)
-		}
 	}
 }
 
