@@ -21,6 +21,7 @@ type connState struct {
 	protocol string
 	http     *httpdecode.Conn
 	isHTTP   bool // http was set (it is released once finished)
+	settled  bool // the analysers had its close (run.ConnSettled)
 
 	requests, responses, pipelined int
 	keepAlive                      bool

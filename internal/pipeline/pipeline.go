@@ -403,6 +403,9 @@ func (r *run) Segment(c *reassembly.Conn, s *reassembly.SegmentInfo) {
 	if o, ok := st.dec.(segmentObserver); ok {
 		o.Segment(s)
 	}
+	if st.settled {
+		return // the analysers concluded it (ConnSettled); the tracker counts it
+	}
 	if s.Flags&capture.FlagACK != 0 && st.info.ClientHalf == 0 && c.Handshake.ACK != 0 {
 		// The handshake completed after ConnOpened: refresh the halves.
 		st.info.ServerHalf = c.Handshake.ServerHalf()
@@ -438,6 +441,30 @@ func (r *run) Segment(c *reassembly.Conn, s *reassembly.SegmentInfo) {
 	r.engine.Segment(&r.seg)
 }
 
+// ConnSettled implements reassembly.Settler: a connection closed by FIN
+// both ways with both FINs acknowledged is concluded for the analysers
+// now, while its state is fresh in the cache, and their per-connection
+// state is let go; during its quiet linger the tracker still counts late
+// packets into what its record says (packets, bytes, end), and the record
+// is built when it leaves the table (ConnClosed). Without this the
+// analysers held the state of every connection of the last second: most
+// of the live heap and of the cache misses on a capture of short
+// connections.
+func (r *run) ConnSettled(c *reassembly.Conn) {
+	st, _ := r.conns.Get(c.ID)
+	if st == nil || st.settled {
+		return
+	}
+	st.settled = true
+	cc := r.closeEvent(c, st)
+	r.releaseHTTP(st)
+	if r.stage != nil {
+		r.stage.settled(c.ID, &st.info, cc)
+		return
+	}
+	r.engine.ConnClosed(cc)
+}
+
 // ConnClosed implements reassembly.Sink.
 func (r *run) ConnClosed(c *reassembly.Conn) {
 	st, _ := r.conns.Get(c.ID)
@@ -447,13 +474,31 @@ func (r *run) ConnClosed(c *reassembly.Conn) {
 		return
 	}
 	r.conns.Delete(c.ID)
+	var cc *analysis.ConnClosed // nil: the analysers had it at ConnSettled
+	if !st.settled {
+		cc = r.closeEvent(c, st)
+	}
+	// The record does not depend on what the analysers do with the close:
+	// it is built first, and they see both (on their goroutine, offline).
+	st.record(c, &r.rec)
+	r.releaseHTTP(st)
+	r.vant[r.rec.Vantage]++
+	if r.stage != nil {
+		r.stage.closed(c.ID, cc, &r.rec, st.txs)
+		return
+	}
+	r.concluded(c.ID, cc, &r.rec, st.txs)
+}
+
+// closeEvent finishes the HTTP decoder of st and builds the analysers'
+// close event of c in the run's own field, reused for every connection
+// (handlers copy what they keep).
+func (r *run) closeEvent(c *reassembly.Conn, st *connState) *analysis.ConnClosed {
 	if st.http != nil {
 		st.http.Close(int64(c.End))
 	}
 	st.info.ServerHalf = c.Handshake.ServerHalf()
 	st.info.ClientHalf = c.Handshake.ClientHalf()
-	// The event and the record are built in the run's own fields, reused
-	// for every connection: handlers copy what they keep.
 	r.closed = analysis.ConnClosed{
 		Conn:           &st.info,
 		End:            c.End,
@@ -473,24 +518,18 @@ func (r *run) ConnClosed(c *reassembly.Conn) {
 		cc.Packets[d], cc.Payload[d] = ds.Packets, ds.PayloadBytes
 		cc.Retrans[d], cc.GapBytes[d] = ds.Retransmissions, ds.GapBytes
 	}
-	// The record does not depend on what the analysers do with the close:
-	// it is built first, and they see both (on their goroutine, offline).
-	st.record(c, &r.rec)
-	r.releaseHTTP(st)
-	r.vant[r.rec.Vantage]++
-	if r.stage != nil {
-		r.stage.closed(c.ID, &st.info, cc, &r.rec, st.txs)
-		return
-	}
-	r.concluded(cc, &r.rec, st.txs)
+	return cc
 }
 
-// concluded hands a closed connection to the analysers (ConnClosed, then
-// ReportConn to fill their parts of rc) and the finished record on
-// (finished). It runs where the analysers run.
-func (r *run) concluded(cc *analysis.ConnClosed, rc *report.Connection, txs []report.Transaction) {
-	r.engine.ConnClosed(cc)
-	r.engine.ReportConn(cc.Conn.ID, rc)
+// concluded hands a closed connection to the analysers (ConnClosed, unless
+// cc is nil because they had it at ConnSettled, then ReportConn to fill
+// their parts of rc) and the finished record on (finished). It runs where
+// the analysers run.
+func (r *run) concluded(id flow.ConnID, cc *analysis.ConnClosed, rc *report.Connection, txs []report.Transaction) {
+	if cc != nil {
+		r.engine.ConnClosed(cc)
+	}
+	r.engine.ReportConn(id, rc)
 	r.finished(rc, txs)
 }
 

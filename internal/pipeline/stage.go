@@ -49,6 +49,7 @@ const (
 	evHalves
 	evSegment
 	evExchange
+	evSettled
 	evClosed
 	evTxs
 )
@@ -62,6 +63,7 @@ type eventBatch struct {
 	segs   []analysis.Segment // Conn nil: segIDs has the connection
 	segIDs []flow.ConnID
 	exchs  []exchangeEvent
+	settls []settledEvent
 	closes []closedEvent
 	txs    []txsEvent
 }
@@ -86,10 +88,20 @@ type exchangeEvent struct {
 	pipelined bool
 }
 
-// closedEvent is a connection's close (cc.Conn nil) with its record and
-// transactions, which the event owns.
+// settledEvent is a connection's close for the analysers ahead of its
+// record (run.ConnSettled; cc.Conn nil).
+type settledEvent struct {
+	id             flow.ConnID
+	server, client time.Duration
+	cc             analysis.ConnClosed
+}
+
+// closedEvent is a connection's record and transactions, which the event
+// owns, with its close for the analysers (cc.Conn nil) unless they had it
+// in a settledEvent (settled).
 type closedEvent struct {
 	id             flow.ConnID
+	settled        bool
 	server, client time.Duration
 	cc             analysis.ConnClosed
 	rc             report.Connection
@@ -147,12 +159,28 @@ func (s *analysisStage) exchange(id flow.ConnID, x *analysis.Exchange) {
 	s.added()
 }
 
-// closed hands over a connection's close, record and transactions.
-func (s *analysisStage) closed(id flow.ConnID, info *analysis.ConnInfo, cc *analysis.ConnClosed, rc *report.Connection, txs []report.Transaction) {
+// settled hands over a connection's close for the analysers ahead of its
+// record.
+func (s *analysisStage) settled(id flow.ConnID, info *analysis.ConnInfo, cc *analysis.ConnClosed) {
+	b := s.cur
+	b.kinds = append(b.kinds, evSettled)
+	b.settls = append(b.settls, settledEvent{id: id, server: info.ServerHalf, client: info.ClientHalf, cc: *cc})
+	b.settls[len(b.settls)-1].cc.Conn = nil
+	s.added()
+}
+
+// closed hands over a connection's record and transactions, with its
+// close for the analysers (cc; nil when they had it from settled).
+func (s *analysisStage) closed(id flow.ConnID, cc *analysis.ConnClosed, rc *report.Connection, txs []report.Transaction) {
 	b := s.cur
 	b.kinds = append(b.kinds, evClosed)
-	b.closes = append(b.closes, closedEvent{id: id, server: info.ServerHalf, client: info.ClientHalf, cc: *cc, rc: *rc, txs: txs})
-	b.closes[len(b.closes)-1].cc.Conn = nil
+	ev := closedEvent{id: id, settled: cc == nil, rc: *rc, txs: txs}
+	if cc != nil {
+		ev.server, ev.client = cc.Conn.ServerHalf, cc.Conn.ClientHalf
+		ev.cc = *cc
+		ev.cc.Conn = nil
+	}
+	b.closes = append(b.closes, ev)
 	if len(b.closes)+len(b.txs) >= stageBatchCloses {
 		s.send()
 		return
@@ -232,7 +260,7 @@ func (s *analysisStage) loop() {
 	}()
 	e := s.r.engine
 	for b := range s.jobs {
-		var no, nh, ns, nx, nc, nt int
+		var no, nh, ns, nx, nst, nc, nt int
 		for _, k := range b.kinds {
 			switch k {
 			case evOpened:
@@ -259,15 +287,22 @@ func (s *analysisStage) loop() {
 				info, _ := s.infos.Get(x.id)
 				s.ex = analysis.Exchange{Conn: info, Index: x.index, Request: x.req, Response: x.resp, Pipelined: x.pipelined}
 				e.Exchange(&s.ex)
+			case evSettled:
+				c := &b.settls[nst]
+				nst++
+				s.cc = c.cc
+				s.cc.Conn = s.info(c.id, c.server, c.client)
+				e.ConnClosed(&s.cc)
 			case evClosed:
 				c := &b.closes[nc]
 				nc++
-				info, _ := s.infos.Get(c.id)
-				s.infos.Delete(c.id)
-				info.ServerHalf, info.ClientHalf = c.server, c.client
+				if c.settled {
+					s.r.concluded(c.id, nil, &c.rc, c.txs)
+					break
+				}
 				s.cc = c.cc
-				s.cc.Conn = info
-				s.r.concluded(&s.cc, &c.rc, c.txs)
+				s.cc.Conn = s.info(c.id, c.server, c.client)
+				s.r.concluded(c.id, &s.cc, &c.rc, c.txs)
 			case evTxs:
 				t := &b.txs[nt]
 				nt++
@@ -282,12 +317,22 @@ func (s *analysisStage) loop() {
 	}
 }
 
+// info takes the stage's ConnInfo of a closing connection out of its map,
+// with the handshake halves as they were at the close.
+func (s *analysisStage) info(id flow.ConnID, server, client time.Duration) *analysis.ConnInfo {
+	info, _ := s.infos.Get(id)
+	s.infos.Delete(id)
+	info.ServerHalf, info.ClientHalf = server, client
+	return info
+}
+
 // reset empties b for reuse, letting go of what its events point to.
 func (b *eventBatch) reset() {
 	clear(b.exchs)
+	clear(b.settls)
 	clear(b.closes)
 	clear(b.segs)
 	clear(b.txs)
 	b.kinds, b.opens, b.halves, b.segs, b.segIDs = b.kinds[:0], b.opens[:0], b.halves[:0], b.segs[:0], b.segIDs[:0]
-	b.exchs, b.closes, b.txs = b.exchs[:0], b.closes[:0], b.txs[:0]
+	b.exchs, b.settls, b.closes, b.txs = b.exchs[:0], b.settls[:0], b.closes[:0], b.txs[:0]
 }
