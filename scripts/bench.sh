@@ -129,19 +129,12 @@ for f in "$@"; do
 		summary $t >>"$res"
 	done
 	awk -v pk="$pk" -v size="$size" -v cores="$(getconf _NPROCESSORS_ONLN)" -v same="$same" '
-		{ tool[NR] = $1; best[$1] = $2; worst[$1] = $3; cpu[$1] = $4; rss[$1] = $5 }
-		END {
-			printf "%-10s %9s %9s %8s %12s %9s %10s\n", "tool", "wall_s", "spread", "cpu_s", "packets/s", "MB/s", "rss_MB"
-			for (i = 1; i <= NR; i++) {
-				t = tool[i]
-				printf "%-10s %9.3f %8.0f%% %8.3f %12.0f %9.1f %10.1f\n", t, best[t], 100 * (worst[t] - best[t]) / best[t],
-					cpu[t], pk / best[t], size / 1e6 / best[t], rss[t] / 1024
-			}
-			c = "connscope"
-			printf "connscope speed: %.2f of the floor", best["floor"] / best[c]
+		# ratios prints the speed and peak RSS of tool c against the others.
+		function ratios(c, name,    k, o, sep) {
+			printf "%s speed: %.2f of the floor", name, best["floor"] / best[c]
 			if ("tshark" in best) printf ", %.2fx tshark", best["tshark"] / best[c]
 			if ("tcptrace" in best) printf ", %.2fx tcptrace", best["tcptrace"] / best[c]
-			printf "\nconnscope peak RSS: %.1f MB", rss[c] / 1024
+			printf "\n%s peak RSS: %.1f MB", name, rss[c] / 1024
 			sep = " ="
 			for (k = 0; k < 2; k++) {
 				o = k == 0 ? "tshark" : "tcptrace"
@@ -151,8 +144,19 @@ for f in "$@"; do
 				sep = ","
 			}
 			printf "\n"
+		}
+		{ tool[NR] = $1; best[$1] = $2; worst[$1] = $3; cpu[$1] = $4; rss[$1] = $5 }
+		END {
+			printf "%-10s %9s %9s %8s %12s %9s %10s\n", "tool", "wall_s", "spread", "cpu_s", "packets/s", "MB/s", "rss_MB"
+			for (i = 1; i <= NR; i++) {
+				t = tool[i]
+				printf "%-10s %9.3f %8.0f%% %8.3f %12.0f %9.1f %10.1f\n", t, best[t], 100 * (worst[t] - best[t]) / best[t],
+					cpu[t], pk / best[t], size / 1e6 / best[t], rss[t] / 1024
+			}
+			ratios("connscope", "connscope")
+			if ("workers=1" in best) ratios("workers=1", "connscope --workers 1")
 			if ("workers=1" in best)
-				printf "connscope on %d cores: %.2fx the throughput of --workers 1 (same JSON: %s)\n", cores, best["workers=1"] / best[c], same
+				printf "connscope on %d cores: %.2fx the throughput of --workers 1 (same JSON: %s)\n", cores, best["workers=1"] / best["connscope"], same
 		}' "$res"
 	cp "$res" "$bin/res.$(basename "$f")"
 done
@@ -162,6 +166,13 @@ done
 a="$bin/res.bench_short_tenth.pcap" b="$bin/res.bench_short.pcap"
 if [ -f "$a" ] && [ -f "$b" ]; then
 	echo
-	awk 'FILENAME == ARGV[1] && $1 == "connscope" { x = $5 } FILENAME == ARGV[2] && $1 == "connscope" { y = $5 }
-		END { printf "connscope RSS, capture 10x longer at the same concurrency: %.1f MB -> %.1f MB (%+.0f%%)\n", x / 1024, y / 1024, 100 * (y - x) / x }' "$a" "$b"
+	awk 'FILENAME == ARGV[1] { x[$1] = $5 } FILENAME == ARGV[2] { y[$1] = $5 }
+		END {
+			for (k = 0; k < 2; k++) {
+				t = k == 0 ? "connscope" : "workers=1"
+				name = k == 0 ? "connscope" : "connscope --workers 1"
+				if (!(t in x) || !(t in y)) continue
+				printf "%s RSS, capture 10x longer at the same concurrency: %.1f MB -> %.1f MB (%+.0f%%)\n", name, x[t] / 1024, y[t] / 1024, 100 * (y[t] - x[t]) / x[t]
+			}
+		}' "$a" "$b"
 fi
