@@ -29,8 +29,12 @@
 // Buffer ownership: event pointers are valid only during the call;
 // analysers copy what they keep. Limits: analysers keep per-connection state
 // keyed by flow.ConnID (ConnMap) and drop it on ConnClosed, so memory
-// follows the number of open connections (the engine's SeqStates too,
-// dropped at ReportConn); per-peer tables are capped by
+// follows the number of open connections (the engine's SeqStates too).
+// The pipeline sends ConnClosed for a connection closed by FIN both ways
+// shortly after both FINs were acknowledged (reassembly.Settler), not at
+// the end of its quiet linger: the few packets that come later (a FIN
+// sent again after its RTO) count in its record but reach no analyser,
+// and ReportConn comes with the record; per-peer tables are capped by
 // Config.MaxPeers. The per-peer histories a few analysers keep to the end
 // (a row of a few numbers per closed connection) are History lists: rows
 // packed as varint differences (about a dozen bytes for six fields), in

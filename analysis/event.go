@@ -73,7 +73,10 @@ const (
 	FlagACK uint8 = 0x10
 )
 
-// ConnClosed is the final state of a connection when it leaves the tracker.
+// ConnClosed is the final state of a connection when it leaves the tracker,
+// or, for a connection closed by FIN both ways, when the tracker settles it
+// (reassembly.Settler: both FINs acknowledged a moment ago; End is the
+// last packet until then).
 type ConnClosed struct {
 	Conn *ConnInfo
 	End  flow.Time

@@ -30,7 +30,9 @@
 // evicted), Config.MaxBufferPerDir bytes (and 1024 segments) of out-of-order
 // data per direction, Config.MaxBufferTotal bytes over all connections,
 // Config.IdleTimeout, Config.CloseLinger and Config.QuietLinger in packet
-// time, and as many remembered tuples of retired connections as
+// time (a Sink that implements Settler hears of a connection closed by FIN
+// both ways Config.SettleDelay into its quiet linger, so that it can let
+// go of its own state then), and as many remembered tuples of retired connections as
 // Config.MaxConns. Bad or hostile input is counted as an anomaly, never a
 // panic or an error. The same packets always give the same calls in the
 // same order.

@@ -25,7 +25,10 @@
 // and connection records are owned copies. With a record log, a
 // connection hands its transaction records on every 64
 // (RecordLogConfig.TransactionsAhead) rather than holding them until it
-// closes. Limits: those of the tracker
+// closes. The analysers have a connection closed by FIN both ways when
+// the tracker settles it (run.ConnSettled, 100 ms after both FINs were
+// acknowledged) and its record when it leaves the table a quiet linger
+// later, so they hold no state through that linger. Limits: those of the tracker
 // (connections, out-of-order bytes), the HTTP parser (header sizes,
 // pipelining depth) and the analysers (peers), all set through Config.
 package pipeline
