@@ -6,21 +6,25 @@ import (
 	"connscope/flow"
 )
 
-// connPageBits sets the ids per ConnMap page (1024).
-const connPageBits = 10
+// connPageBits sets the ids per ConnMap page (128). A connection that
+// stays open while the ids run on (its close was not captured, or it is
+// long-lived) keeps its page: small pages keep that cost small, a few
+// hundred bytes per such connection and map, where pages of 1024 ids
+// kept 8 KB each and grew with the capture.
+const connPageBits = 7
 
 const connPageSize = 1 << connPageBits
 
 // ConnMap maps connection ids to an analyser's per-connection values. It
 // replaces a Go map for the state of open connections: ids are handed out
 // in order of first packet, so the open connections' ids are dense near
-// the newest one, and a table of pages of 1024 ids finds a value with two
+// the newest one, and a table of pages of 128 ids finds a value with two
 // indexed loads instead of a hash probe into a table of tens of thousands
 // of entries (on captures of short connections the hash maps' probes were
 // a tenth of the CPU, most of it cache misses). A page is freed when its
 // last value is deleted, so memory follows the open connections: at most
-// one page per 1024 ids that still has an open connection, plus 8 bytes
-// per 1024 ids for the page index. All walks the values in id order,
+// one page per 128 ids that still has an open connection, plus 8 bytes
+// per 128 ids for the page index. All walks the values in id order,
 // which makes Finish deterministic without sorting. The zero value is
 // ready.
 type ConnMap[V any] struct {
