@@ -335,10 +335,11 @@ type Sink interface {
 // analysis as soon as nothing more is due on it. ConnSettled is called
 // once for a connection closed by FIN both ways, Config.SettleDelay after
 // both FINs were acknowledged, if its quiet linger (Config.QuietLinger;
-// never when QuietLinger is negative) has not ended first. Both directions are finished by then (the
-// Stream has received End for both, holes declared as gaps) and Close is
-// filled as ConnClosed will have it. Packets that still arrive within the
-// quiet linger (a FIN retransmitted because the last ACK was lost past the
+// never when QuietLinger is negative) has not ended first. Both directions
+// are finished by then (the Stream has received End for both, holes
+// declared as gaps), and Close's Kind, Initiator, TimeWaitHolder and At
+// are those ConnClosed will have. Packets that still arrive within the
+// quiet linger (a FIN sent again because the last ACK was lost past the
 // capture point, a duplicate ACK, a RST) are counted in Dir and End and
 // passed to Segment as before; ConnClosed follows at the end of the quiet
 // linger, or earlier if a new incarnation or the connection cap ends it.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,10 +51,12 @@ func hostilePackets(b []byte) []*capture.Packet {
 
 // checkInvariants feeds packets and checks what must always hold: no
 // panic, every opened connection closed once after both End calls, nothing
-// held after Flush, and the buffers within their caps.
+// held after Flush, and the buffers within their caps; a connection
+// settled (the sink is a Settler) once, before its close, closed by FIN
+// both ways, with both streams ended and its close as reported.
 func checkInvariants(t *testing.T, cfg Config, pkts []*capture.Packet) {
 	t.Helper()
-	r := newRec()
+	r := &settleRec{rec: newRec(), settled: map[flow.ConnID]Conn{}, ended: map[flow.ConnID]bool{}}
 	tr := New(cfg, r)
 	for _, p := range pkts {
 		tr.Packet(p)
@@ -88,6 +91,20 @@ func checkInvariants(t *testing.T, cfg Config, pkts []*capture.Packet) {
 		if fmt.Sprint(c.Client) == fmt.Sprint(c.Server) && c.Client != c.Server {
 			t.Fatalf("conn %d endpoints", id)
 		}
+		s, settled := r.settled[id]
+		if !settled {
+			continue
+		}
+		sc, cc := s.Close, c.Close
+		if !r.ended[id] || sc.Kind != CloseFIN || sc.Kind != cc.Kind || sc.Initiator != cc.Initiator || sc.TimeWaitHolder != cc.TimeWaitHolder || sc.At != cc.At {
+			t.Fatalf("conn %d settled with streams ended %v, close %+v; closed with %+v", id, r.ended[id], sc, cc)
+		}
+		if i, j := slices.Index(r.log, fmt.Sprintf("settled %d fin", id)), slices.Index(r.log, fmt.Sprintf("closed %d fin", id)); i < 0 || j < i {
+			t.Fatalf("conn %d settled at %d, closed at %d", id, i, j)
+		}
+	}
+	if slices.ContainsFunc(r.log, func(l string) bool { return strings.HasPrefix(l, "settled again") }) {
+		t.Fatal("a connection settled twice")
 	}
 }
 

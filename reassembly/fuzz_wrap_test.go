@@ -35,8 +35,9 @@ const (
 // b[0] and b[1] pick how far below 2^32 the client and server ISNs are;
 // then every 4 bytes are one segment: direction and kind (byte 0), a
 // signed offset from the sender's cursor in 16-byte steps (byte 1), a
-// payload length (byte 2) and a time step in milliseconds (byte 3).
-// Payload byte at sequence number s is byte(s), so any two deliveries of
+// payload length (byte 2) and a time step in milliseconds (byte 3). A
+// FIN moves its sender's cursor past its sequence number, so that the
+// peer's next segment acknowledges it. Payload byte at sequence number s is byte(s), so any two deliveries of
 // the same sequence space carry the same bytes (RFC 9293 §3.10.7.4: a
 // receiver may keep either copy of overlapping data) and the in-order
 // stream is checkable without knowing where it started.
@@ -77,8 +78,12 @@ func wrapPackets(b []byte) []*capture.Packet {
 			if off >= 0 {
 				cursor[d] += uint32(off) + uint32(n)
 			}
+			if kind == opDataFIN {
+				cursor[d]++ // the FIN's sequence number, acknowledged by the peer's next segment
+			}
 		case opFIN:
 			p.Flags |= capture.FlagFIN
+			cursor[d]++
 		case opRST:
 			p.Flags = capture.FlagRST
 		case opRSTACK:
@@ -200,6 +205,7 @@ func trackerSeeds() []trackerSeed {
 		{"no_handshake_wrap", ops(0, 0, op(false, opData, 0, 255, 0), op(true, opData, 0, 255, 1), op(false, opData, 0, 255, 1), op(false, opDataFIN, 0, 1, 1))},
 		{"syn_again_after_close", ops(4, 4, with(op(false, opFIN, 0, 0, 1), op(true, opFIN, 0, 0, 1), op(false, opACK, 0, 0, 1), op(false, opSYN, 0, 0, 200), op(true, opRST, 0, 0, 1))...)},
 		{"idle_then_data", ops(9, 9, with(op(false, opData, 0, 10, 255), op(false, opData, 0, 10, 255), op(false, opData, 0, 10, 255))...)},
+		{"late_ack_after_settle", ops(3, 5, with(op(false, opData, 0, 100, 1), op(true, opFIN, 0, 0, 1), op(false, opFIN, 0, 0, 1), op(true, opACK, 0, 0, 1), op(false, opACK, 0, 0, 150), op(true, opACK, 0, 0, 1))...)},
 	}
 }
 
