@@ -274,7 +274,7 @@ type Tracker struct {
 
 	idle, linger flow.Time // -1: idle timeout disabled
 	quietFor     flow.Time // 0: no quiet linger
-	settleAfter  flow.Time
+	settleAfter  flow.Time // Config.SettleDelay; 0: at once
 
 	now     flow.Time // largest packet (or Advance) time seen
 	started bool
