@@ -63,8 +63,13 @@ func checkInvariants(t *testing.T, cfg Config, pkts []*capture.Packet) {
 		if st := tr.Stats(); st.Buffered > cfg.withDefaults().MaxBufferTotal {
 			t.Fatalf("buffered %d over the cap", st.Buffered)
 		}
-		if n := len(tr.tombQ) - tr.tombHead; n > cfg.withDefaults().MaxConns || len(tr.tombs) > n {
-			t.Fatalf("%d tombs queued, %d remembered, cap %d", n, len(tr.tombs), cfg.withDefaults().MaxConns)
+		if n := len(tr.tombs); n > cfg.withDefaults().MaxConns {
+			t.Fatalf("%d tombs remembered, cap %d", n, cfg.withDefaults().MaxConns)
+		}
+		for k, until := range tr.tombs {
+			if until <= tr.now-tombSweep {
+				t.Fatalf("tomb of %v ended at %v, still remembered at %v", k, until, tr.now)
+			}
 		}
 	}
 	tr.Flush()

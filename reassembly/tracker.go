@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"encoding/binary"
 	"slices"
+	"time"
 
 	"connscope/capture"
 	"connscope/flow"
@@ -141,13 +142,6 @@ func otherSide(s Side) Side {
 	return s
 }
 
-// tomb is the tuple of a connection reported before its linger ended, and
-// when the linger ends.
-type tomb struct {
-	key   flow.Key
-	until flow.Time
-}
-
 // connList is an intrusive doubly-linked list of connections.
 type connList struct{ head, tail *Conn }
 
@@ -265,12 +259,12 @@ type Tracker struct {
 	free      []*Conn
 
 	// tombs remembers, until the end of their linger, the tuples of
-	// connections reported after the quiet linger; tombQ holds them in the
-	// order they were reported.
-	tombs    map[flow.Key]flow.Time
-	tombQ    []tomb
-	tombHead int
-	bufs     connHeap
+	// connections reported after the quiet linger. Expired ones are
+	// forgotten when looked up and by a sweep every tombSweep of packet
+	// time (sweepAt: the next one).
+	tombs   map[flow.Key]flow.Time
+	sweepAt flow.Time
+	bufs    connHeap
 
 	idle, linger flow.Time // -1: idle timeout disabled
 	quietFor     flow.Time // 0: no quiet linger
@@ -462,11 +456,13 @@ func (t *Tracker) retire(c *Conn) {
 	if until <= t.now {
 		return
 	}
-	for len(t.tombQ)-t.tombHead >= t.cfg.MaxConns {
-		t.popTomb()
+	if _, again := t.tombs[key]; !again && len(t.tombs) >= t.cfg.MaxConns {
+		t.sweepTombs()
+		if len(t.tombs) >= t.cfg.MaxConns {
+			return // as many tuples as connections: this one is not remembered
+		}
 	}
 	t.tombs[key] = until
-	t.tombQ = append(t.tombQ, tomb{key: key, until: until})
 }
 
 // inTomb reports whether a packet of key belongs to a retired
@@ -484,22 +480,19 @@ func (t *Tracker) inTomb(key flow.Key) bool {
 	return true
 }
 
-// popTomb forgets the oldest tomb (its entry in tombs only when a later
-// retirement of the same tuple has not replaced it).
-func (t *Tracker) popTomb() {
-	tb := t.tombQ[t.tombHead]
-	t.tombQ[t.tombHead] = tomb{}
-	t.tombHead++
-	if until, ok := t.tombs[tb.key]; ok && until == tb.until {
-		delete(t.tombs, tb.key)
+// tombSweep is how often (packet time) expired tombs are swept out: the
+// map holds at most this much of retirements past their linger.
+const tombSweep = flow.Time(250 * time.Millisecond)
+
+// sweepTombs forgets the tombs whose linger has ended. The map is walked
+// in no particular order; what it holds afterwards does not depend on it.
+func (t *Tracker) sweepTombs() {
+	for k, until := range t.tombs {
+		if until <= t.now {
+			delete(t.tombs, k)
+		}
 	}
-	if t.tombHead == len(t.tombQ) {
-		t.tombQ, t.tombHead = t.tombQ[:0], 0
-	} else if t.tombHead >= 4096 && t.tombHead*2 >= len(t.tombQ) {
-		n := copy(t.tombQ, t.tombQ[t.tombHead:])
-		clear(t.tombQ[n:])
-		t.tombQ, t.tombHead = t.tombQ[:n], 0
-	}
+	t.sweepAt = t.now + tombSweep
 }
 
 // newKey is flow.NewKey for TCP, comparing the addresses eight bytes at a
@@ -648,8 +641,8 @@ func (t *Tracker) evict() {
 // expire reports the connections whose idle timeout or linger expired, in
 // expiry order (ties: lowest ConnID).
 func (t *Tracker) expire() {
-	for t.tombHead < len(t.tombQ) && t.tombQ[t.tombHead].until <= t.now {
-		t.popTomb()
+	if len(t.tombs) > 0 && t.now >= t.sweepAt {
+		t.sweepTombs()
 	}
 	if t.unsettled != nil {
 		t.settleDue()
