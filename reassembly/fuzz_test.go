@@ -56,7 +56,7 @@ func hostilePackets(b []byte) []*capture.Packet {
 // both ways, with both streams ended and its close as reported.
 func checkInvariants(t *testing.T, cfg Config, pkts []*capture.Packet) {
 	t.Helper()
-	r := &settleRec{rec: newRec(), settled: map[flow.ConnID]Conn{}, ended: map[flow.ConnID]bool{}}
+	r := newSettleRec()
 	tr := New(cfg, r)
 	for _, p := range pkts {
 		tr.Packet(p)

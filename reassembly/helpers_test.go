@@ -217,5 +217,18 @@ func cat(parts ...[]seg) []seg {
 	return out
 }
 
+// finClosed is a connection of client cli opened at ms at and closed by
+// FIN both ways, both FINs acknowledged at at+5 (ISNs 1000 and 5000).
+func finClosed(cli *flow.Endpoint, at int) []seg {
+	return []seg{
+		{at: at, from: 'c', flags: "S", seq: 1000, cli: cli},
+		{at: at + 1, from: 's', flags: "SA", seq: 5000, ack: 1001, cli: cli},
+		{at: at + 2, from: 'c', flags: "A", seq: 1001, ack: 5001, cli: cli},
+		{at: at + 3, from: 'c', flags: "FA", seq: 1001, ack: 5001, cli: cli},
+		{at: at + 4, from: 's', flags: "FA", seq: 5001, ack: 1002, cli: cli},
+		{at: at + 5, from: 'c', flags: "A", seq: 1002, ack: 5002, cli: cli},
+	}
+}
+
 // tms converts milliseconds after baseTime to a flow.Time.
 func tms(ms int) flow.Time { return baseTime + flow.Time(time.Duration(ms)*time.Millisecond) }

@@ -19,6 +19,10 @@ type settleRec struct {
 	ended   map[flow.ConnID]bool // both streams had End at ConnSettled
 }
 
+func newSettleRec() *settleRec {
+	return &settleRec{rec: newRec(), settled: map[flow.ConnID]Conn{}, ended: map[flow.ConnID]bool{}}
+}
+
 func (r *settleRec) ConnSettled(c *Conn) {
 	if _, dup := r.settled[c.ID]; dup {
 		r.log = append(r.log, fmt.Sprintf("settled again %d", c.ID))
@@ -27,10 +31,6 @@ func (r *settleRec) ConnSettled(c *Conn) {
 	cr := r.conns[c.ID]
 	r.ended[c.ID] = strings.HasSuffix(cr.stream[0], "<end>") && strings.HasSuffix(cr.stream[1], "<end>")
 	r.log = append(r.log, fmt.Sprintf("settled %d %s", c.ID, c.Close.Kind))
-}
-
-func logIndex(log []string, line string) int {
-	return slices.Index(log, line)
 }
 
 // TestSettle: a Settler hears of a connection closed by FIN both ways
@@ -52,18 +52,13 @@ func TestSettle(t *testing.T) {
 		{at: 21, from: 's', flags: "FA", seq: 9001, ack: 7005, cli: other},
 		{at: 22, from: 'c', flags: "A", seq: 7005, ack: 9002, cli: other},
 		{at: 30, from: 'c', flags: "A", seq: 1002, ack: 5002}, // conn 1, before its settling
-		{at: 40, from: 'c', flags: "S", seq: 100, cli: third}, // conn 3: quiet at 45 ms
-		{at: 41, from: 's', flags: "SA", seq: 300, ack: 101, cli: third},
-		{at: 42, from: 'c', flags: "A", seq: 101, ack: 301, cli: third},
-		{at: 43, from: 'c', flags: "FA", seq: 101, ack: 301, cli: third},
-		{at: 44, from: 's', flags: "FA", seq: 301, ack: 102, cli: third},
-		{at: 45, from: 'c', flags: "A", seq: 102, ack: 302, cli: third},
+	}, finClosed(third, 40), []seg{ // conn 3: quiet at 45 ms
 		{at: 60, from: 'c', flags: "S", seq: 5000, cli: third},                  // conn 4 replaces conn 3 before its settling
 		{at: 70, from: 's', flags: "A", seq: 9002, ack: 7005, cli: other},       // settles conn 1 (62) first; conn 2 (72) not yet
 		{at: 80, from: 'c', flags: "FA", seq: 1001, ack: 5002},                  // conn 1's FIN again: after its settling
 		{at: 300, from: 'c', flags: "A", seq: 7005, ack: 9002, cli: clientN(7)}, // conn 5; 1 and 2 reported
 	})
-	r := &settleRec{rec: newRec(), settled: map[flow.ConnID]Conn{}, ended: map[flow.ConnID]bool{}}
+	r := newSettleRec()
 	tr := New(Config{CloseLinger: 2 * time.Second, QuietLinger: 200 * time.Millisecond, SettleDelay: 50 * time.Millisecond}, r)
 	for i, s := range rows {
 		tr.Packet(mk(i, s))
@@ -78,7 +73,7 @@ func TestSettle(t *testing.T) {
 		if !r.ended[id] || s.Close.Kind != CloseFIN {
 			t.Errorf("connection %d at settling: streams ended %v, close %+v", id, r.ended[id], s.Close)
 		}
-		if i, j := logIndex(r.log, fmt.Sprintf("settled %d fin", id)), logIndex(r.log, fmt.Sprintf("closed %d fin", id)); i < 0 || j < i {
+		if i, j := slices.Index(r.log, fmt.Sprintf("settled %d fin", id)), slices.Index(r.log, fmt.Sprintf("closed %d fin", id)); i < 0 || j < i {
 			t.Errorf("connection %d: settled at %d, closed at %d; log:\n%s", id, i, j, log)
 		}
 	}
@@ -100,28 +95,23 @@ func TestSettle(t *testing.T) {
 	if c1.Close != s1.Close {
 		t.Errorf("conn 1: close %+v at settling, %+v at the end", s1.Close, c1.Close)
 	}
-	at := logIndex(r.log, "settled 1 fin")
-	if i, j := logIndex(r.log, "seg 1 #14 client_to_server dup_ack"), logIndex(r.log, "seg 1 #23 client_to_server retransmission"); i < 0 || i > at || j < at {
+	at := slices.Index(r.log, "settled 1 fin")
+	if i, j := slices.Index(r.log, "seg 1 #14 client_to_server dup_ack"), slices.Index(r.log, "seg 1 #23 client_to_server retransmission"); i < 0 || i > at || j < at {
 		t.Errorf("conn 1's late segments: at %d and %d, settled at %d; log:\n%s", i, j, at, log)
 	}
-	if i, j := at, logIndex(r.log, "seg 2 #22 server_to_client dup_ack"); j < i || logIndex(r.log, "settled 2 fin") < j {
+	if i, j := at, slices.Index(r.log, "seg 2 #22 server_to_client dup_ack"); j < i || slices.Index(r.log, "settled 2 fin") < j {
 		t.Errorf("the packet at 70 ms settles conn 1 before it is processed, conn 2 after; log:\n%s", log)
 	}
 
 	// The oldest unsettled connection ended before its delay (a new
 	// incarnation of its tuple): the next one still settles, the new
 	// incarnation does not.
-	r = &settleRec{rec: newRec(), settled: map[flow.ConnID]Conn{}, ended: map[flow.ConnID]bool{}}
+	r = newSettleRec()
 	tr = New(Config{QuietLinger: 200 * time.Millisecond, SettleDelay: 50 * time.Millisecond}, r)
 	rows = cat(quietClosed(), []seg{ // conn 1: quiet at 12 ms
-		{at: 20, from: 'c', flags: "S", seq: 1},                // conn 2 replaces it
-		{at: 21, from: 'c', flags: "S", seq: 7000, cli: other}, // conn 3: quiet at 26 ms
-		{at: 22, from: 's', flags: "SA", seq: 9000, ack: 7001, cli: other},
-		{at: 23, from: 'c', flags: "A", seq: 7001, ack: 9001, cli: other},
-		{at: 24, from: 'c', flags: "FA", seq: 7001, ack: 9001, cli: other},
-		{at: 25, from: 's', flags: "FA", seq: 9001, ack: 7002, cli: other},
-		{at: 26, from: 'c', flags: "A", seq: 7002, ack: 9002, cli: other},
-		{at: 100, from: 'c', flags: "A", seq: 7002, ack: 9002, cli: other},
+		{at: 20, from: 'c', flags: "S", seq: 1}, // conn 2 replaces it
+	}, finClosed(other, 21), []seg{ // conn 3: quiet at 26 ms
+		{at: 100, from: 'c', flags: "A", seq: 1002, ack: 5002, cli: other},
 	})
 	for i, s := range rows {
 		tr.Packet(mk(i, s))
@@ -134,7 +124,7 @@ func TestSettle(t *testing.T) {
 	// No quiet linger: nothing settles. A negative SettleDelay: at once,
 	// within the Packet call of the last ACK.
 	for _, cfg := range []Config{{QuietLinger: -1}, {SettleDelay: -1}} {
-		r := &settleRec{rec: newRec(), settled: map[flow.ConnID]Conn{}, ended: map[flow.ConnID]bool{}}
+		r := newSettleRec()
 		tr := New(cfg, r)
 		for i, s := range quietClosed() {
 			tr.Packet(mk(i, s))

@@ -267,23 +267,13 @@ func TestNoLinger(t *testing.T) {
 // connection of its own), and once the earlier ones' linger has ended they
 // are swept out and a tuple retired then is remembered again.
 func TestTombCap(t *testing.T) {
-	closed := func(cli *flow.Endpoint, at int) []seg {
-		return []seg{
-			{at: at, from: 'c', flags: "S", seq: 1000, cli: cli},
-			{at: at + 1, from: 's', flags: "SA", seq: 5000, ack: 1001, cli: cli},
-			{at: at + 2, from: 'c', flags: "A", seq: 1001, ack: 5001, cli: cli},
-			{at: at + 10, from: 'c', flags: "FA", seq: 1001, ack: 5001, cli: cli},
-			{at: at + 11, from: 's', flags: "FA", seq: 5001, ack: 1002, cli: cli},
-			{at: at + 12, from: 'c', flags: "A", seq: 1002, ack: 5002, cli: cli},
-		}
-	}
 	late := func(cli *flow.Endpoint, at int) seg {
 		return seg{at: at, from: 'c', flags: "A", seq: 1002, ack: 5002, cli: cli}
 	}
 	a, b, c, d := clientN(1), clientN(2), clientN(3), clientN(4)
-	rows := cat(closed(a, 0), closed(b, 200), closed(c, 400), // retired at 112, 312, 512
+	rows := cat(finClosed(a, 0), finClosed(b, 200), finClosed(c, 400), // retired at 105, 305, 505
 		[]seg{late(a, 700), late(c, 710)}, // a remembered; c not: a connection of its own
-		closed(d, 2500),                   // a and b ended at 2011 and 2211: d retired at 2612 and remembered
+		finClosed(d, 2500),                // a and b ended at 2003 and 2203: d retired at 2605 and remembered
 		[]seg{late(d, 2700)},
 	)
 	r := newRec()
