@@ -30,9 +30,11 @@ const DefaultRecordLogMemory = 2 << 20
 // element (indented, terminal-safe); past a memory budget the encoded
 // records move, compressed, to an unlinked temporary file, so memory stays
 // bounded by the budget (plus, while the log is read, up to 8 MiB of
-// decompressed blocks for each of the file's two streams read), about
-// three bytes of index per connection spilled (sixteen for each record in
-// memory), 32 bytes per 32 KiB of records spilled and the patches below.
+// decompressed blocks for each of the file's two streams read, and 512
+// bytes per spill for each stream read), 88 bytes per spill (of about the
+// budget's bytes of records: a spill's index is in the file too, read back
+// a few hundred bytes at a time), sixteen bytes per record in memory and
+// the patches below.
 // A report whose records are in a log (Report.Deferred) is written by
 // WriteJSON and WriteNDJSON straight from the log; the other writers
 // decode it first (Materialize).
@@ -69,10 +71,11 @@ type RecordLog struct {
 	done   chan struct{}
 
 	// The spill file holds two streams of blocks, written by spills, one
-	// chunk each (chunks): the connections' and the transactions';
-	// fileSize is the bytes they take in the file. The rest is scratch
-	// space.
+	// chunk each (chunks): the connections' and the transactions'; and
+	// each chunk's index. fend is the bytes they take in the file. The
+	// rest is scratch space.
 	conns, txs blockStream
+	fend       int64
 	cbuf, comp []byte
 	hdr, ids   []byte
 	txIDs      []byte
@@ -101,16 +104,32 @@ type memEntry struct {
 }
 
 // chunkIndex locates the records of one spill: sorted by id, their
-// connections follow each other in the connections' stream from
-// connStart, their groups of transactions in the transactions' stream
-// from txStart (a connection may have several groups, in several chunks:
-// those added ahead of it with AddTransactions), so only the ids and the
-// lengths need keeping: packed, as uvarints of each id's difference from
-// the one before and of the length (about three bytes per record), conns
-// for the connections and txs for the groups.
+// connections follow each other in the connections' stream (conns),
+// their groups of transactions in the transactions' stream (txs; a
+// connection may have several groups, in several chunks: those added
+// ahead of it with AddTransactions).
 type chunkIndex struct {
-	connStart, txStart int64
-	conns, txs         []byte
+	conns, txs chunkStream
+}
+
+// chunkStream is a chunk's part of one stream: its records from stream
+// offset start on, and its index, written to the spill file after its
+// blocks and read back in order, so that memory holds a few bytes per
+// chunk whatever the number of records. As the records follow each other,
+// only their ids and lengths need keeping: recs packs them as uvarints of
+// each id's difference from the one before and of the length (about three
+// bytes per record). blocks packs the chunk's blocks of the stream, which
+// follow each other from start too: per block, uvarints of its gap in the
+// file after the chunk's block before (from offset 0 for the first), its
+// compressed length and its length (about five bytes per block).
+type chunkStream struct {
+	start        int64
+	recs, blocks fileRange
+}
+
+// fileRange is n bytes at offset off of the spill file.
+type fileRange struct {
+	off, n int64
 }
 
 type txKey struct {
@@ -364,11 +383,11 @@ func (l *RecordLog) spill() {
 	}
 	// Stable: a connection's transactions added ahead of it stay ahead.
 	slices.SortStableFunc(l.memIdx, func(a, b memEntry) int { return cmpUint32(a.id, b.id) })
-	ch := chunkIndex{connStart: l.conns.size(), txStart: l.txs.size()}
+	ch := chunkIndex{conns: chunkStream{start: l.conns.end}, txs: chunkStream{start: l.txs.end}}
 	sp := spillState{
-		buf: l.cbuf[:0], fend: l.fileSize(), chunk: uint32(len(l.chunks)),
-		conn: spillStream{blocks: l.conns.blocks, blk: l.conns.blk[:0], off: ch.connStart},
-		tx:   spillStream{blocks: l.txs.blocks, blk: l.txs.blk[:0], off: ch.txStart},
+		buf: l.cbuf[:0], fend: l.fend,
+		conn: spillStream{blk: l.conns.blk[:0], blocks: l.conns.blocks[:0], off: l.conns.end},
+		tx:   spillStream{blk: l.txs.blk[:0], blocks: l.txs.blocks[:0], off: l.txs.end},
 	}
 	connIdx, txIdx := l.ids[:0], l.txIDs[:0]
 	var parts []txPart
@@ -416,52 +435,38 @@ func (l *RecordLog) spill() {
 			err = l.putBlock(&sp, st)
 		}
 	}
+	// The chunk's index, after its blocks.
+	ch.conns.recs, ch.conns.blocks = sp.appendIndex(connIdx), sp.appendIndex(sp.conn.blocks)
+	ch.txs.recs, ch.txs.blocks = sp.appendIndex(txIdx), sp.appendIndex(sp.tx.blocks)
 	if err == nil && len(sp.buf) > 0 {
 		err = l.writeBlocks(&sp)
 	}
 	l.ids, l.txIDs, l.cbuf = connIdx[:0], txIdx[:0], sp.buf[:0]
 	l.conns.blk, l.txs.blk = sp.conn.blk[:0], sp.tx.blk[:0]
+	l.conns.blocks, l.txs.blocks = sp.conn.blocks[:0], sp.tx.blocks[:0]
 	if err != nil {
-		// Keep the records in memory; the file's blocks stay as they were.
+		// Keep the records in memory; the file's chunks stay as they were.
 		l.spillErr = err
 		return
 	}
-	ch.conns, ch.txs = slices.Clone(connIdx), slices.Clone(txIdx)
 	l.chunks = append(l.chunks, ch)
-	l.conns.blocks, l.txs.blocks = sp.conn.blocks, sp.tx.blocks
+	l.conns.end, l.txs.end, l.fend = sp.conn.off, sp.tx.off, sp.fend
 	l.mem, l.memIdx = l.mem[:0], l.memIdx[:0]
 }
 
-// fileSize is how many bytes the spill file's blocks take.
-func (l *RecordLog) fileSize() int64 {
-	return max(l.conns.fileEnd(), l.txs.fileEnd())
-}
+// fileSize is how many bytes the spill file's chunks take.
+func (l *RecordLog) fileSize() int64 { return l.fend }
 
 // blockStream is one stream of compressed blocks in the spill file: its
-// blocks; while a spill writes, the block being filled (blk); while the
-// log is read, the last block decompressed per chunk (cache) and a record
-// across blocks (span).
+// length once decompressed (end); while a spill writes, the block being
+// filled (blk) and the packed index of the blocks written (blocks); while
+// the log is read, the last block decompressed per chunk (cache) and a
+// record across blocks (span).
 type blockStream struct {
-	blocks []spillBlock
-	blk    []byte
-	cache  [blockCacheSize]cachedBlock
-	span   []byte
-}
-
-// size is the stream's length once decompressed.
-func (s *blockStream) size() int64 {
-	if n := len(s.blocks); n > 0 {
-		return s.blocks[n-1].off + int64(s.blocks[n-1].n)
-	}
-	return 0
-}
-
-// fileEnd is the end of the stream's last block in the file.
-func (s *blockStream) fileEnd() int64 {
-	if n := len(s.blocks); n > 0 {
-		return s.blocks[n-1].foff + int64(s.blocks[n-1].flen)
-	}
-	return 0
+	end         int64
+	blk, blocks []byte
+	cache       [blockCacheSize]cachedBlock
+	span        []byte
 }
 
 // spillState is a spill in progress: the compressed bytes not written yet
@@ -469,16 +474,23 @@ func (s *blockStream) fileEnd() int64 {
 type spillState struct {
 	buf      []byte
 	fend     int64
-	chunk    uint32
 	conn, tx spillStream
 }
 
-// spillStream is one stream being written: its blocks so far and the block
-// being filled (blk, at stream offset off).
+// appendIndex appends a packed index to the bytes to write and returns
+// where it goes in the file.
+func (sp *spillState) appendIndex(b []byte) fileRange {
+	r := fileRange{off: sp.fend + int64(len(sp.buf)), n: int64(len(b))}
+	sp.buf = append(sp.buf, b...)
+	return r
+}
+
+// spillStream is one stream being written: the block being filled (blk,
+// at stream offset off) and the packed index of the chunk's blocks so far
+// (blocks; the last one ends at file offset last).
 type spillStream struct {
-	blocks []spillBlock
-	blk    []byte
-	off    int64
+	blk, blocks []byte
+	off, last   int64
 }
 
 // pos is the stream offset of the next byte put.
@@ -506,7 +518,10 @@ func (l *RecordLog) putBlock(sp *spillState, st *spillStream) error {
 	sp.buf = slices.Grow(sp.buf, s2.MaxEncodedLen(len(st.blk)))
 	enc := s2.Encode(sp.buf[len(sp.buf):], st.blk)
 	sp.buf = sp.buf[:len(sp.buf)+len(enc)]
-	st.blocks = append(st.blocks, spillBlock{off: st.off, foff: foff, flen: uint32(len(enc)), n: uint32(len(st.blk)), chunk: sp.chunk})
+	st.blocks = binary.AppendUvarint(st.blocks, uint64(foff-st.last))
+	st.blocks = binary.AppendUvarint(st.blocks, uint64(len(enc)))
+	st.blocks = binary.AppendUvarint(st.blocks, uint64(len(st.blk)))
+	st.last = foff + int64(len(enc))
 	st.off += int64(len(st.blk))
 	st.blk = st.blk[:0]
 	if len(sp.buf) >= spillWrite {
@@ -620,100 +635,153 @@ const (
 	spillWrite = 1 << 20
 )
 
-// spillBlock is one compressed block of the spill file.
-type spillBlock struct {
-	off   int64 // the stream offset of its first byte
-	foff  int64 // its offset in the file
-	flen  uint32
-	n     uint32 // bytes once decompressed
-	chunk uint32 // the spill that wrote it
-}
+// maxBlockLen bounds a compressed block's length as its index gives it.
+var maxBlockLen = s2.MaxEncodedLen(spillBlockSize)
 
-// cachedBlock is a decompressed block of the spill file.
+// cachedBlock is a decompressed block of the spill file: block seq of
+// its stream in chunk.
 type cachedBlock struct {
-	block int
+	chunk uint32
+	seq   int
 	data  []byte
 	valid bool
 }
 
-// blockAt returns the index of the block of s holding stream offset off
-// (len(s.blocks) when none does). hint, when it is that block or the one
-// before it (a run reading its records in order), spares the search.
-func (s *blockStream) blockAt(off int64, hint int) int {
-	for i := hint; i >= 0 && i < len(s.blocks) && i <= hint+1; i++ {
-		if b := &s.blocks[i]; b.off <= off && off < b.off+int64(b.n) {
-			return i
-		}
-	}
-	i, found := slices.BinarySearchFunc(s.blocks, off, func(b spillBlock, off int64) int {
-		switch {
-		case b.off+int64(b.n) <= off:
-			return -1
-		case b.off > off:
-			return +1
-		}
-		return 0
-	})
-	if !found {
-		return len(s.blocks)
-	}
-	return i
+// packedReader reads the uvarints of a packed index in the spill file,
+// packedRead bytes at a time.
+type packedReader struct {
+	f        *os.File
+	off, end int64 // the part of the index not read from the file yet
+	buf      []byte
+	pos      int
 }
 
-// readRange returns the n bytes at offset off of stream s, valid until the
-// next call for s. *hint is the block the caller read last (-1: none),
-// set to the block where the range ends.
-func (l *RecordLog) readRange(s *blockStream, off int64, n int, hint *int) ([]byte, error) {
-	end := off + int64(n)
-	i := s.blockAt(off, *hint)
-	*hint = i
-	if i < len(s.blocks) && end <= s.blocks[i].off+int64(s.blocks[i].n) {
-		data, err := l.blockData(s, i)
+const packedRead = 256
+
+func (l *RecordLog) packedReader(r fileRange) packedReader {
+	return packedReader{f: l.file, off: r.off, end: r.off + r.n}
+}
+
+// uvarint returns the next value of the index; ok is false at its end.
+func (p *packedReader) uvarint() (v uint64, ok bool, err error) {
+	if len(p.buf)-p.pos < binary.MaxVarintLen64 && p.off < p.end {
+		if p.buf == nil {
+			p.buf = make([]byte, 0, packedRead)
+		}
+		n := copy(p.buf[:cap(p.buf)], p.buf[p.pos:])
+		k := int(min(int64(cap(p.buf)-n), p.end-p.off))
+		if _, err := p.f.ReadAt(p.buf[n:n+k], p.off); err != nil {
+			return 0, false, fmt.Errorf("record log: read: %w", err)
+		}
+		p.buf, p.pos, p.off = p.buf[:n+k], 0, p.off+int64(k)
+	}
+	if p.pos == len(p.buf) {
+		return 0, false, nil
+	}
+	v, n := binary.Uvarint(p.buf[p.pos:])
+	if n <= 0 {
+		return 0, false, errCorrupt
+	}
+	p.pos += n
+	return v, true, nil
+}
+
+// blockCursor walks the blocks of one stream of a chunk in order: the
+// block at hand is the chunk's number seq (none while seq is 0), n bytes
+// from stream offset off, flen bytes at file offset foff.
+type blockCursor struct {
+	idx       packedReader
+	seq       int
+	off, foff int64
+	flen, n   int
+}
+
+// holds reports whether the block at hand holds stream offset off.
+func (c *blockCursor) holds(off int64) bool {
+	return c.seq > 0 && c.off <= off && off < c.off+int64(c.n)
+}
+
+// next moves to the chunk's next block; there must be one.
+func (c *blockCursor) next() error {
+	var v [3]uint64
+	for i := range v {
+		x, ok, err := c.idx.uvarint()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errCorrupt
+		}
+		v[i] = x
+	}
+	gap, flen, n := v[0], v[1], v[2]
+	if gap > 1<<40 || flen == 0 || flen > uint64(maxBlockLen) || n == 0 || n > spillBlockSize {
+		return errCorrupt
+	}
+	c.off += int64(c.n)
+	c.foff += int64(c.flen) + int64(gap)
+	c.flen, c.n = int(flen), int(n)
+	c.seq++
+	return nil
+}
+
+// readRun returns the record at hand of run r, read from stream s (valid
+// until the next read of s).
+func (l *RecordLog) readRun(s *blockStream, r *logRun) ([]byte, error) {
+	b := &r.blocks
+	off, end := r.off, r.off+int64(r.n)
+	for !b.holds(off) {
+		if err := b.next(); err != nil {
+			return nil, err
+		}
+	}
+	if end <= b.off+int64(b.n) {
+		data, err := l.blockData(s, r)
 		if err != nil {
 			return nil, err
 		}
-		return data[off-s.blocks[i].off : end-s.blocks[i].off], nil
+		return data[off-b.off : end-b.off], nil
 	}
 	// A record across blocks.
 	s.span = s.span[:0]
-	for ; off < end; i++ {
-		if i >= len(s.blocks) {
-			return nil, errCorrupt
+	for off < end {
+		for !b.holds(off) {
+			if err := b.next(); err != nil {
+				return nil, err
+			}
 		}
-		data, err := l.blockData(s, i)
+		data, err := l.blockData(s, r)
 		if err != nil {
 			return nil, err
 		}
-		b := &s.blocks[i]
 		hi := min(end, b.off+int64(b.n))
 		s.span = append(s.span, data[off-b.off:hi-b.off]...)
 		off = hi
 	}
-	*hint = i - 1
 	return s.span, nil
 }
 
-// blockData returns block i of stream s decompressed, valid until the next
-// call for s.
-func (l *RecordLog) blockData(s *blockStream, i int) ([]byte, error) {
-	b := &s.blocks[i]
-	c := &s.cache[b.chunk%blockCacheSize]
-	if c.valid && c.block == i {
+// blockData returns the block at hand of run r, decompressed from stream
+// s, valid until the next call for s.
+func (l *RecordLog) blockData(s *blockStream, r *logRun) ([]byte, error) {
+	b, chunk := &r.blocks, uint32(r.rank)
+	c := &s.cache[chunk%blockCacheSize]
+	if c.valid && c.chunk == chunk && c.seq == b.seq {
 		return c.data, nil
 	}
 	c.valid = false
-	l.comp = slices.Grow(l.comp[:0], int(b.flen))[:b.flen]
+	l.comp = slices.Grow(l.comp[:0], b.flen)[:b.flen]
 	if _, err := l.file.ReadAt(l.comp, b.foff); err != nil {
 		return nil, fmt.Errorf("record log: read: %w", err)
 	}
-	if n, err := s2.DecodedLen(l.comp); err != nil || n != int(b.n) {
+	if n, err := s2.DecodedLen(l.comp); err != nil || n != b.n {
 		return nil, errCorrupt
 	}
 	data, err := s2.Decode(c.data[:0], l.comp)
 	if err != nil {
 		return nil, errCorrupt
 	}
-	c.block, c.data, c.valid = i, data, true
+	c.chunk, c.seq, c.data, c.valid = chunk, b.seq, data, true
 	l.decompressed++
 	return data, nil
 }
@@ -825,7 +893,7 @@ func (l *RecordLog) recordAt(r *logRun, s *blockStream) ([]byte, error) {
 	if r.inMem {
 		return l.mem[r.at : r.at+int(r.n)], nil
 	}
-	return l.readRange(s, r.off, int(r.n), &r.blk)
+	return l.readRun(s, r)
 }
 
 // connOf returns the connection object of the record at hand of r.
@@ -849,6 +917,19 @@ func (l *RecordLog) txsOf(r *logRun, parts []txPart) ([]txPart, error) {
 	return parts, err
 }
 
+// chunkRun returns a run over chunk i's connections, or with txs its
+// groups of transactions.
+func (l *RecordLog) chunkRun(i int, txs bool) logRun {
+	cs := &l.chunks[i].conns
+	if txs {
+		cs = &l.chunks[i].txs
+	}
+	return logRun{
+		rank: i, next: cs.start, recs: l.packedReader(cs.recs),
+		blocks: blockCursor{idx: l.packedReader(cs.blocks), off: cs.start},
+	}
+}
+
 // logMerge merges runs by the id of their record at hand.
 type logMerge struct {
 	runs []logRun
@@ -860,12 +941,7 @@ type logMerge struct {
 func (l *RecordLog) merge(txs bool) (*logMerge, error) {
 	m := &logMerge{runs: make([]logRun, 0, len(l.chunks)+1)}
 	for i := range l.chunks {
-		ch := &l.chunks[i]
-		r := logRun{rank: i, blk: -1, next: ch.connStart, packed: ch.conns}
-		if txs {
-			r.next, r.packed = ch.txStart, ch.txs
-		}
-		m.runs = append(m.runs, r)
+		m.runs = append(m.runs, l.chunkRun(i, txs))
 	}
 	if len(l.memIdx) > 0 {
 		m.runs = append(m.runs, logRun{rank: len(l.chunks), inMem: true, mem: l.memIdx, memTxs: txs})
@@ -903,14 +979,15 @@ func (m *logMerge) next() error {
 // file (its packed index and the stream offset of the record at hand) or
 // the records in memory.
 type logRun struct {
-	rank  int // the run's place in the log: ties of ids go to the earlier
-	blk   int // the block of its stream it read last (-1: none)
+	rank  int // the run's place in the log (a chunk's number): ties of ids go to the earlier
 	done  bool
 	id, n uint32
 	// A chunk: the record at hand is at off in its stream, the next one
-	// at next; packed is the rest of the chunk's index.
+	// at next; recs reads the chunk's index of records, blocks its
+	// blocks.
 	off, next int64
-	packed    []byte
+	recs      packedReader
+	blocks    blockCursor
 	// The records in memory: the one at hand at offset at of l.mem, the
 	// rest in mem; memTxs: the run is of their transactions.
 	inMem  bool
@@ -937,19 +1014,21 @@ func (r *logRun) advance() error {
 		r.id, r.n, r.at = e.id, e.n, e.at
 		return nil
 	}
-	if len(r.packed) == 0 {
+	d, ok, err := r.recs.uvarint()
+	if err != nil {
+		return err
+	}
+	if !ok {
 		r.done = true
 		return nil
 	}
-	d, k := binary.Uvarint(r.packed)
-	if k <= 0 {
+	n, ok, err := r.recs.uvarint()
+	if err != nil {
+		return err
+	}
+	if !ok || d > 1<<32-1 || n > 1<<32-1 {
 		return errCorrupt
 	}
-	n, k2 := binary.Uvarint(r.packed[k:])
-	if k2 <= 0 || d > 1<<32-1 || n > 1<<32-1 {
-		return errCorrupt
-	}
-	r.packed = r.packed[k+k2:]
 	r.id += uint32(d)
 	r.n = uint32(n)
 	r.off = r.next

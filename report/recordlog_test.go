@@ -113,7 +113,7 @@ func TestRecordLogWritesLikeMemory(t *testing.T) {
 				if err := def.Deferred.Spilled(); err != nil {
 					t.Fatal(err)
 				}
-				if limit == 1 && n > 0 && def.Deferred.conns.size() == 0 {
+				if limit == 1 && n > 0 && def.Deferred.conns.end == 0 {
 					t.Fatal("nothing was spilled")
 				}
 				sameOutput(t, "JSON", WriteJSON, mem, def)
@@ -340,16 +340,17 @@ func TestRecordLogSpillBlocks(t *testing.T) {
 				Normalize(x)
 			}
 			sameOutput(t, "JSON", WriteJSON, &mem, &cp)
-			if err := log.Spilled(); err != nil || len(log.conns.blocks) < 2 {
-				t.Fatalf("spill: %v, %d blocks", err, len(log.conns.blocks))
+			blocks := spilledBlocks(t, log, false)
+			if err := log.Spilled(); err != nil || len(blocks) < 2 {
+				t.Fatalf("spill: %v, %d blocks", err, len(blocks))
 			}
 			crossing := 0
 			for _, e := range spilledRecords(t, log) {
-				i, _ := slices.BinarySearchFunc(log.conns.blocks, e.off, func(b spillBlock, off int64) int { return cmp.Compare(b.off, off) })
-				if i < len(log.conns.blocks) && log.conns.blocks[i].off != e.off || i == len(log.conns.blocks) {
+				i, _ := slices.BinarySearchFunc(blocks, e.off, func(b blockCursor, off int64) int { return cmp.Compare(b.off, off) })
+				if i < len(blocks) && blocks[i].off != e.off || i == len(blocks) {
 					i--
 				}
-				if e.off+int64(e.n) > log.conns.blocks[i].off+int64(log.conns.blocks[i].n) {
+				if e.off+int64(e.n) > blocks[i].off+int64(blocks[i].n) {
 					crossing++
 				}
 			}
@@ -372,7 +373,7 @@ func TestRecordLogCompressed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spilled := l.conns.size() + l.txs.size()
+	spilled := l.conns.end + l.txs.end
 	if spilled < 256<<10 || st.Size() != l.fileSize() || l.fileSize()*4 > spilled {
 		t.Fatalf("spill file: %d bytes (%d counted) for %d bytes of records", st.Size(), l.fileSize(), spilled)
 	}
@@ -388,7 +389,7 @@ func TestRecordLogIndexSize(t *testing.T) {
 	spilled := len(spilledRecords(t, l))
 	packed := 0
 	for _, ch := range l.chunks {
-		packed += len(ch.conns)
+		packed += int(ch.conns.recs.n)
 	}
 	if len(l.chunks) < 4 || spilled+len(l.memIdx) != l.Len() || packed > 4*spilled {
 		t.Fatalf("%d chunks, %d records spilled and %d in memory of %d, %d bytes of index", len(l.chunks), spilled, len(l.memIdx), l.Len(), packed)
@@ -406,7 +407,7 @@ func TestRecordLogReadsBlocksOnce(t *testing.T) {
 	def := deferredCopy(t, mem, 256<<10)
 	l := def.Deferred
 	l.sync()
-	nc, nt := len(l.conns.blocks), len(l.txs.blocks)
+	nc, nt := len(spilledBlocks(t, l, false)), len(spilledBlocks(t, l, true))
 	if chunks := len(l.chunks); chunks < 4 || nc <= chunks || nt <= chunks {
 		t.Fatalf("%d chunks, %d and %d blocks", chunks, nc, nt)
 	}
@@ -465,8 +466,8 @@ func TestRecordLogWriteFailure(t *testing.T) {
 		}
 		addRecord(t, l, mem, i)
 	}
-	if l.Spilled() == nil || l.conns.size() == 0 {
-		t.Fatalf("spill error %v, %d bytes spilled", l.Spilled(), l.conns.size())
+	if l.Spilled() == nil || l.conns.end == 0 {
+		t.Fatalf("spill error %v, %d bytes spilled", l.Spilled(), l.conns.end)
 	}
 	for _, r := range []*Report{mem, &cp} {
 		r.LinkFindings()
@@ -482,6 +483,19 @@ func TestRecordLogDamagedSpill(t *testing.T) {
 		func(l *RecordLog) { l.file.WriteAt(bytes.Repeat([]byte{0xff}, int(l.fileSize())), 0) },
 		func(l *RecordLog) { l.file.WriteAt([]byte{0x01}, 0) }, // a block's length
 		func(l *RecordLog) { l.file.Truncate(l.fileSize() / 2) },
+		// The last chunk's index: of records, of blocks.
+		func(l *RecordLog) {
+			r := l.chunks[len(l.chunks)-1].conns.recs
+			l.file.WriteAt(bytes.Repeat([]byte{0xff}, int(r.n)), r.off)
+		},
+		func(l *RecordLog) {
+			r := l.chunks[len(l.chunks)-1].txs.blocks
+			l.file.WriteAt(make([]byte, r.n), r.off)
+		},
+		func(l *RecordLog) {
+			r := l.chunks[0].conns.blocks
+			l.file.WriteAt([]byte{0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}, r.off)
+		},
 	} {
 		def := deferredCopy(t, recordLogCase(300), 4096)
 		if err := def.Deferred.Spilled(); err != nil {
@@ -501,8 +515,8 @@ func TestRecordLogDamagedSpill(t *testing.T) {
 func spilledRecords(t *testing.T, l *RecordLog) []logRun {
 	t.Helper()
 	var out []logRun
-	for _, ch := range l.chunks {
-		r := logRun{next: ch.connStart, packed: ch.conns}
+	for i := range l.chunks {
+		r := l.chunkRun(i, false)
 		for {
 			if err := r.advance(); err != nil {
 				t.Fatal(err)
@@ -512,6 +526,33 @@ func spilledRecords(t *testing.T, l *RecordLog) []logRun {
 			}
 			out = append(out, r)
 		}
+	}
+	return out
+}
+
+// spilledBlocks returns the blocks of the connections' stream, or with txs
+// of the transactions', read from the chunks' packed indexes, in stream
+// order, and checks that they follow each other.
+func spilledBlocks(t *testing.T, l *RecordLog, txs bool) []blockCursor {
+	t.Helper()
+	var out []blockCursor
+	end := int64(0)
+	for i := range l.chunks {
+		r := l.chunkRun(i, txs)
+		for r.blocks.idx.off < r.blocks.idx.end || r.blocks.idx.pos < len(r.blocks.idx.buf) {
+			if err := r.blocks.next(); err != nil {
+				t.Fatal(err)
+			}
+			b := r.blocks
+			if b.off != end || b.foff+int64(b.flen) > l.fileSize() {
+				t.Fatalf("chunk %d: block %d at stream offset %d, file offset %d+%d; the stream was at %d, the file has %d bytes", i, b.seq, b.off, b.foff, b.flen, end, l.fileSize())
+			}
+			end = b.off + int64(b.n)
+			out = append(out, b)
+		}
+	}
+	if want := map[bool]int64{false: l.conns.end, true: l.txs.end}[txs]; end != want {
+		t.Fatalf("the blocks end at %d, the stream at %d", end, want)
 	}
 	return out
 }
