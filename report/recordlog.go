@@ -29,7 +29,7 @@ const DefaultRecordLogMemory = 2 << 20
 // after it is added, exactly as the JSON writer writes it as a list
 // element (indented, terminal-safe); past a memory budget the encoded
 // records move, compressed, to an unlinked temporary file, so memory stays
-// bounded by the budget (plus, while the log is read, up to 8 MiB of
+// bounded by the budget (plus, while the log is read, up to 1 MiB of
 // decompressed blocks for each of the file's two streams read, and 512
 // bytes per spill for each stream read), 88 bytes per spill (of about the
 // budget's bytes of records: a spill's index is in the file too, read back
@@ -460,12 +460,13 @@ func (l *RecordLog) fileSize() int64 { return l.fend }
 // blockStream is one stream of compressed blocks in the spill file: its
 // length once decompressed (end); while a spill writes, the block being
 // filled (blk) and the packed index of the blocks written (blocks); while
-// the log is read, the last block decompressed per chunk (cache) and a
-// record across blocks (span).
+// the log is read, the blocks last decompressed (cache, with the
+// clock of their reads) and a record across blocks (span).
 type blockStream struct {
 	end         int64
 	blk, blocks []byte
-	cache       [blockCacheSize]cachedBlock
+	cache       []cachedBlock
+	clock       uint64
 	span        []byte
 }
 
@@ -623,14 +624,16 @@ func parse(rec []byte, parts []txPart) (conn []byte, txs []txPart, err error) {
 // Records are read in id order: a merge of the chunks, each stream of a
 // chunk read from its start to its end (a chunk's connections, and its
 // groups of transactions, are in id order; a connection with groups in
-// several chunks has them read in chunk order). The block
-// last decompressed is kept per chunk and stream (in blockCacheSize slots:
-// up to that many chunks, each block is decompressed once per pass over
-// the records; past it, chunks share slots and blocks may be decompressed
-// again, memory staying bounded).
+// several chunks has them read in chunk order). Each stream keeps up to
+// blockCacheSize blocks decompressed, the least recently read going
+// first: a run reads its blocks in order, and at any point of the merge
+// only a few runs are read from (the chunk that holds most of the ids
+// there, and those with connections that closed later), so each block is
+// decompressed about once per pass over the records. Memory stays
+// bounded by the slots, not by the number of chunks.
 const (
 	spillBlockSize = 32 << 10
-	blockCacheSize = 256
+	blockCacheSize = 32
 	// spillWrite is how many compressed bytes spill writes at a time.
 	spillWrite = 1 << 20
 )
@@ -639,12 +642,12 @@ const (
 var maxBlockLen = s2.MaxEncodedLen(spillBlockSize)
 
 // cachedBlock is a decompressed block of the spill file: block seq of
-// its stream in chunk.
+// its stream in chunk, last read at used (blockStream.clock).
 type cachedBlock struct {
 	chunk uint32
 	seq   int
+	used  uint64
 	data  []byte
-	valid bool
 }
 
 // packedReader reads the uvarints of a packed index in the spill file,
@@ -765,11 +768,33 @@ func (l *RecordLog) readRun(s *blockStream, r *logRun) ([]byte, error) {
 // s, valid until the next call for s.
 func (l *RecordLog) blockData(s *blockStream, r *logRun) ([]byte, error) {
 	b, chunk := &r.blocks, uint32(r.rank)
-	c := &s.cache[chunk%blockCacheSize]
-	if c.valid && c.chunk == chunk && c.seq == b.seq {
-		return c.data, nil
+	s.clock++
+	if r.slot < len(s.cache) {
+		if c := &s.cache[r.slot]; c.chunk == chunk && c.seq == b.seq {
+			c.used = s.clock
+			return c.data, nil
+		}
 	}
-	c.valid = false
+	// Another run's block, or in a free slot, or in the least recently
+	// read one.
+	victim := -1
+	for i := range s.cache {
+		c := &s.cache[i]
+		if c.chunk == chunk && c.seq == b.seq {
+			c.used, r.slot = s.clock, i
+			return c.data, nil
+		}
+		if victim < 0 || c.used < s.cache[victim].used {
+			victim = i
+		}
+	}
+	if len(s.cache) < blockCacheSize {
+		s.cache = append(s.cache, cachedBlock{})
+		victim = len(s.cache) - 1
+	}
+	c := &s.cache[victim]
+	// Not valid until decompressed (block numbers start at 1).
+	c.seq = 0
 	l.comp = slices.Grow(l.comp[:0], b.flen)[:b.flen]
 	if _, err := l.file.ReadAt(l.comp, b.foff); err != nil {
 		return nil, fmt.Errorf("record log: read: %w", err)
@@ -781,7 +806,8 @@ func (l *RecordLog) blockData(s *blockStream, r *logRun) ([]byte, error) {
 	if err != nil {
 		return nil, errCorrupt
 	}
-	c.chunk, c.seq, c.data, c.valid = chunk, b.seq, data, true
+	c.chunk, c.seq, c.used, c.data = chunk, b.seq, s.clock, data
+	r.slot = victim
 	l.decompressed++
 	return data, nil
 }
@@ -812,10 +838,10 @@ func (l *RecordLog) each(want int, fn func(id uint32, conn []byte, txs []txPart,
 	// The decompressed blocks of a stream this pass does not read are
 	// let go.
 	if want&readConns == 0 {
-		l.conns.cache = [blockCacheSize]cachedBlock{}
+		l.conns.cache = nil
 	}
 	if want&readTxs == 0 {
-		l.txs.cache = [blockCacheSize]cachedBlock{}
+		l.txs.cache = nil
 	}
 	slices.SortStableFunc(l.memIdx, func(a, b memEntry) int { return cmpUint32(a.id, b.id) })
 	var conns, txs *logMerge
@@ -980,6 +1006,7 @@ func (m *logMerge) next() error {
 // the records in memory.
 type logRun struct {
 	rank  int // the run's place in the log (a chunk's number): ties of ids go to the earlier
+	slot  int // the cache slot of the block it read last
 	done  bool
 	id, n uint32
 	// A chunk: the record at hand is at off in its stream, the next one

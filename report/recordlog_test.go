@@ -396,19 +396,29 @@ func TestRecordLogIndexSize(t *testing.T) {
 	}
 }
 
-// TestRecordLogReadsBlocksOnce: records added out of id order (as
-// connections close) are read back in id order decompressing each block of
-// the spill file once per pass, and a pass over the connections or the
-// transactions alone decompresses only the blocks of their stream.
+// TestRecordLogReadsBlocksOnce: records added out of id order as
+// connections close (a little out of order, and a few long after the
+// connections opened after them) are read back in id order decompressing
+// each block of the spill file once per pass, with more chunks than cache
+// slots; a pass over the connections or the transactions alone
+// decompresses only the blocks of their stream.
 func TestRecordLogReadsBlocksOnce(t *testing.T) {
 	mem := recordLogCase(3000)
-	rng := rand.New(rand.NewPCG(9, 10))
-	rng.Shuffle(len(mem.Connections), func(i, j int) { mem.Connections[i], mem.Connections[j] = mem.Connections[j], mem.Connections[i] })
-	def := deferredCopy(t, mem, 256<<10)
+	var late []Connection
+	conns := mem.Connections[:0]
+	for i, c := range mem.Connections {
+		if i%97 == 0 {
+			late = append(late, c)
+		} else {
+			conns = append(conns, c)
+		}
+	}
+	mem.Connections = append(conns, late...)
+	def := deferredCopy(t, mem, 96<<10)
 	l := def.Deferred
 	l.sync()
 	nc, nt := len(spilledBlocks(t, l, false)), len(spilledBlocks(t, l, true))
-	if chunks := len(l.chunks); chunks < 4 || nc <= chunks || nt <= chunks {
+	if chunks := len(l.chunks); chunks <= blockCacheSize || nc <= chunks || nt < chunks {
 		t.Fatalf("%d chunks, %d and %d blocks", chunks, nc, nt)
 	}
 	for _, c := range []struct {
@@ -432,6 +442,9 @@ func TestRecordLogReadsBlocksOnce(t *testing.T) {
 		}
 		if c.want&readTxs != 0 {
 			wantTxs = len(mem.Transactions)
+		}
+		if len(l.conns.cache) > blockCacheSize || len(l.txs.cache) > blockCacheSize {
+			t.Errorf("%s: %d and %d blocks cached", c.name, len(l.conns.cache), len(l.txs.cache))
 		}
 		if got := l.decompressed - before; got != c.blocks || conns != wantConns || txs != wantTxs {
 			t.Errorf("%s: %d blocks decompressed, want %d; %d connections and %d transactions, want %d and %d",
