@@ -9,7 +9,7 @@ import (
 )
 
 // connPageBits sets the ids per ConnMap page (128). A page costs its 128
-// values plus 24 bytes (a bit per id and a count): 1152 bytes with the
+// values plus 32 bytes (a bit per id, a count and a mark): 1152 bytes with the
 // allocator's rounding for a pointer value, 3200 for a 24-byte one. Pages
 // are kept for the newest ids and for old ids only where they are dense
 // (see ConnMap), so the page size sets what the newest ids cost, and the
@@ -57,8 +57,10 @@ const connFarMax = 8
 //   - a map entry (25 to 45 bytes for a pointer value) per other value of
 //     an old id, in a table that keeps the size of the most it has held
 //     until Clear;
-//   - one spare page, and 8 bytes per 128 ids up to the newest for the
-//     page index.
+//   - one spare page, and 8 bytes per 128 ids for the page index, from
+//     the oldest page kept to the newest (the old indexes without a page
+//     at its start are dropped at each page start), not from the first
+//     id.
 //
 // A connection left open while the ids run on costs a map entry, not a
 // page, in each map that holds it.
@@ -69,7 +71,10 @@ const connFarMax = 8
 // far's ids once per walk), which makes Finish deterministic. The zero
 // value is ready.
 type ConnMap[V any] struct {
+	// pages[i] is the page of index base+i; the pages below base, old and
+	// gone, are dropped from the index at each page start.
 	pages []*connPage[V]
+	base  int
 	// spare is the last page freed, kept for the next new page: a map
 	// that holds one value at a time would otherwise allocate a page per
 	// Put. An empty page is all zero (Delete and moveFar zero the
@@ -108,8 +113,8 @@ func (m *ConnMap[V]) Len() int { return m.n }
 
 // Get returns the value of id and whether there is one.
 func (m *ConnMap[V]) Get(id flow.ConnID) (v V, ok bool) {
-	pi, i := int(id>>connPageBits), int(id&(connPageSize-1))
-	if pi < len(m.pages) {
+	pi, i := int(id>>connPageBits)-m.base, int(id&(connPageSize-1))
+	if uint(pi) < uint(len(m.pages)) {
 		if p := m.pages[pi]; p != nil {
 			// A page's slots without a value hold the zero value.
 			return p.v[i], p.has[i>>6]&(1<<(i&63)) != 0
@@ -123,8 +128,8 @@ func (m *ConnMap[V]) Get(id flow.ConnID) (v V, ok bool) {
 
 // Put sets the value of id.
 func (m *ConnMap[V]) Put(id flow.ConnID, v V) {
-	pi, i := int(id>>connPageBits), int(id&(connPageSize-1))
-	if pi < len(m.pages) {
+	pi, i := int(id>>connPageBits)-m.base, int(id&(connPageSize-1))
+	if uint(pi) < uint(len(m.pages)) {
 		if p := m.pages[pi]; p != nil {
 			if p.has[i>>6]&(1<<(i&63)) == 0 {
 				p.has[i>>6] |= 1 << (i & 63)
@@ -151,18 +156,18 @@ func (m *ConnMap[V]) putNoPage(id flow.ConnID, v V) {
 		m.n += len(m.far) - n
 		return
 	}
-	if pi >= len(m.pages) {
-		m.pages = append(m.pages, make([]*connPage[V], pi+1-len(m.pages))...)
-	}
 	if pi > m.top {
 		m.startPage(pi)
+	}
+	if rel := pi - m.base; rel >= len(m.pages) {
+		m.pages = append(m.pages, make([]*connPage[V], rel+1-len(m.pages))...)
 	}
 	p := m.spare
 	m.spare = nil
 	if p == nil {
 		p = &connPage[V]{}
 	}
-	m.pages[pi] = p
+	m.pages[pi-m.base] = p
 	p.has[i>>6] |= 1 << (i & 63)
 	p.n++
 	m.n++
@@ -171,22 +176,36 @@ func (m *ConnMap[V]) putNoPage(id flow.ConnID, v V) {
 
 // startPage makes top, higher than m.top, the highest page index: it
 // moves the pages listed in sparse[1] that still hold 1 to connFarMax
-// values to far, and lists the pages that become old holding at most
-// connFarMax values.
+// values to far, lists the pages that become old holding at most
+// connFarMax values, and drops the old indexes without a page from the
+// start of the page index.
 func (m *ConnMap[V]) startPage(top int) {
 	for _, pi := range m.sparse[1] {
-		if p := m.pages[pi]; p != nil && p.n <= connFarMax {
+		if p := m.page(pi); p != nil && p.n <= connFarMax {
 			m.moveFar(pi, p)
 		}
 	}
 	m.sparse[0], m.sparse[1] = m.sparse[1][:0], m.sparse[0]
 	m.starts++
 	for pi := max(m.top-1, 0); pi < top-1; pi++ {
-		if p := m.pages[pi]; p != nil && p.n <= connFarMax {
+		if p := m.page(pi); p != nil && p.n <= connFarMax {
 			m.list(pi, p)
 		}
 	}
 	m.top = top
+	k := 0
+	for k < len(m.pages) && m.pages[k] == nil && m.base+k < top-1 {
+		k++
+	}
+	m.pages, m.base = m.pages[k:], m.base+k
+}
+
+// page returns the page of index pi, or nil.
+func (m *ConnMap[V]) page(pi int) *connPage[V] {
+	if rel := pi - m.base; uint(rel) < uint(len(m.pages)) {
+		return m.pages[rel]
+	}
+	return nil
 }
 
 // list puts old page pi, p, in sparse[0] unless it is there already.
@@ -213,15 +232,15 @@ func (m *ConnMap[V]) moveFar(pi int, p *connPage[V]) {
 		p.has[w] = 0
 	}
 	p.n = 0
-	m.pages[pi] = nil
+	m.pages[pi-m.base] = nil
 	m.spare = p
 }
 
 // Delete removes the value of id, if any.
 func (m *ConnMap[V]) Delete(id flow.ConnID) {
-	pi, i := int(id>>connPageBits), int(id&(connPageSize-1))
-	if pi < len(m.pages) {
-		if p := m.pages[pi]; p != nil {
+	rel, i := int(id>>connPageBits)-m.base, int(id&(connPageSize-1))
+	if uint(rel) < uint(len(m.pages)) {
+		if p := m.pages[rel]; p != nil {
 			if p.has[i>>6]&(1<<(i&63)) == 0 {
 				return
 			}
@@ -231,7 +250,7 @@ func (m *ConnMap[V]) Delete(id flow.ConnID) {
 			p.n--
 			m.n--
 			if p.n <= connFarMax {
-				m.shrunk(pi, p)
+				m.shrunk(m.base+rel, p)
 			}
 			return
 		}
@@ -246,7 +265,7 @@ func (m *ConnMap[V]) Delete(id flow.ConnID) {
 // is old and has just come down to connFarMax.
 func (m *ConnMap[V]) shrunk(pi int, p *connPage[V]) {
 	if p.n == 0 {
-		m.pages[pi] = nil
+		m.pages[pi-m.base] = nil
 		m.spare = p
 	} else if p.n == connFarMax && pi < m.top-1 {
 		m.list(pi, p)
@@ -281,7 +300,7 @@ func (m *ConnMap[V]) All() iter.Seq2[flow.ConnID, V] {
 			if p == nil {
 				continue
 			}
-			base := flow.ConnID(pi) << connPageBits
+			base := flow.ConnID(m.base+pi) << connPageBits
 			for ; k < len(far) && far[k] < base; k++ {
 				if v, ok := m.far[far[k]]; ok && !yield(far[k], v) {
 					return

@@ -253,6 +253,11 @@ func TestConnMapStragglersLeavePages(t *testing.T) {
 		if n := livePages(&m); n > 3 || m.Len() != 10 || len(m.far) != 10 {
 			t.Fatalf("window %d: %d live pages, Len %d, %d in far; want at most 3, 10, 10", window, n, m.Len(), len(m.far))
 		}
+		// The page index covers the newest pages only, not the ids
+		// since the first.
+		if len(m.pages) > 3 || m.base < ids/connPageSize-1 {
+			t.Fatalf("window %d: the page index holds %d pages from %d", window, len(m.pages), m.base)
+		}
 		for id := range m.far {
 			if !straggler(id) {
 				t.Fatalf("window %d: far holds %d", window, id)
@@ -300,8 +305,8 @@ func TestConnMapStragglersLeavePages(t *testing.T) {
 			m.Delete(id - 20)
 		}
 	}
-	if m.pages[1] == nil || m.pages[1].n != connFarMax+1 || len(m.far) != 0 {
-		t.Fatalf("page 1 moved: %v, %d in far", m.pages[1] == nil, len(m.far))
+	if m.page(1) == nil || m.page(1).n != connFarMax+1 || len(m.far) != 0 {
+		t.Fatalf("page 1 moved: %v, %d in far", m.page(1) == nil, len(m.far))
 	}
 	// Its values going up and down past connFarMax while the ids do not
 	// run on list it once, not once per Delete.
@@ -318,12 +323,28 @@ func TestConnMapStragglersLeavePages(t *testing.T) {
 		m.Put(id, 1)
 		m.Delete(id)
 	}
-	if m.pages[1] != nil || len(m.far) != connFarMax || m.Len() != connFarMax+20 {
-		t.Fatalf("page 1 kept: %v, %d in far, Len %d", m.pages[1] != nil, len(m.far), m.Len())
+	if m.page(1) != nil || len(m.far) != connFarMax || m.Len() != connFarMax+20 {
+		t.Fatalf("page 1 kept: %v, %d in far, Len %d", m.page(1) != nil, len(m.far), m.Len())
 	}
 	m.Clear()
 	if m.Len() != 0 || m.far != nil || m.pages != nil {
 		t.Fatal("Clear left values")
+	}
+
+	// The page below the newest is not old: an id there gets a page
+	// (an analyser's first value for a connection may come late), even
+	// after the page index was cut down to the newest pages.
+	for top := flow.ConnID(1); top < 40; top++ {
+		m.Put(top*connPageSize, 1)
+		m.Delete(top * connPageSize)
+	}
+	m.Put(40*connPageSize, 1)
+	m.Put(39*connPageSize+3, 2)
+	if p := m.page(39); p == nil || len(m.far) != 0 || m.base > 39 {
+		t.Fatalf("page 39: %v, %d in far, index from %d", p != nil, len(m.far), m.base)
+	}
+	if v, ok := m.Get(39*connPageSize + 3); !ok || v != 2 {
+		t.Fatalf("Get = %d, %v", v, ok)
 	}
 }
 
