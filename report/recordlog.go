@@ -31,7 +31,7 @@ const DefaultRecordLogMemory = 2 << 20
 // records move, compressed, to an unlinked temporary file, so memory stays
 // bounded by the budget (plus, while the log is read, up to 1 MiB of
 // decompressed blocks for each of the file's two streams read, and 512
-// bytes per spill for each stream read), 88 bytes per spill (of about the
+// bytes per spill for each stream read), 80 bytes per spill (of about the
 // budget's bytes of records: a spill's index is in the file too, read back
 // a few hundred bytes at a time), sixteen bytes per record in memory and
 // the patches below.
