@@ -7,6 +7,12 @@
 //	                                     the report to nowhere, writing a CPU profile and a
 //	                                     heap profile: after the run, or after PACKETS
 //	                                     packets (the live state in the middle of a capture)
+//	benchtool memory FILE                run the pipeline as profile does and print where
+//	                                     the process's memory is (runtime/metrics, MB) every
+//	                                     250 ms and when the input is read, the run is over
+//	                                     and the JSON written, with the resident set and its
+//	                                     peak (VmRSS, VmHWM); GOMAXPROCS=1 runs it on one
+//	                                     goroutine
 package main
 
 import (
@@ -15,8 +21,11 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"connscope/capture"
@@ -30,6 +39,8 @@ func main() {
 	switch {
 	case len(os.Args) == 3 && os.Args[1] == "floor":
 		err = floor(os.Args[2])
+	case len(os.Args) == 3 && os.Args[1] == "memory":
+		err = memory(os.Args[2])
 	case len(os.Args) == 5 && os.Args[1] == "profile":
 		err = profile(os.Args[2], os.Args[3], os.Args[4], 0)
 	case len(os.Args) == 6 && os.Args[1] == "profile":
@@ -41,7 +52,7 @@ func main() {
 			err = profile(os.Args[2], os.Args[3], os.Args[4], at)
 		}
 	default:
-		fmt.Fprintln(os.Stderr, "usage: benchtool floor FILE | benchtool profile CPU.OUT MEM.OUT FILE [PACKETS]")
+		fmt.Fprintln(os.Stderr, "usage: benchtool floor FILE | benchtool profile CPU.OUT MEM.OUT FILE [PACKETS] | benchtool memory FILE")
 		os.Exit(2)
 	}
 	if err != nil {
@@ -132,4 +143,109 @@ func profile(cpuOut, memOut, path string, heapAt int) error {
 	defer rep.Deferred.Close()
 	fmt.Printf("run %.3f s, write %.3f s, %d connections\n", mid.Sub(start).Seconds(), time.Since(mid).Seconds(), rep.Summary.TCPConnections)
 	return nil
+}
+
+// memoryClasses are the runtime/metrics memory figures memory prints, with
+// their column names.
+var memoryClasses = []struct{ name, col string }{
+	{"/memory/classes/heap/objects:bytes", "objects"},
+	{"/memory/classes/heap/unused:bytes", "unused"},
+	{"/memory/classes/heap/free:bytes", "free"},
+	{"/memory/classes/heap/released:bytes", "released"},
+	{"/memory/classes/total:bytes", "mapped"},
+	{"/gc/heap/goal:bytes", "goal"},
+	{"/gc/heap/live:bytes", "live"},
+}
+
+// memory runs the pipeline over path, as profile does without the
+// profiles, and prints the memory figures as it goes.
+func memory(path string) error {
+	samples := make([]metrics.Sample, len(memoryClasses))
+	fmt.Printf("%-9s %7s", "when", "seconds")
+	for i, c := range memoryClasses {
+		samples[i].Name = c.name
+		fmt.Printf(" %8s", c.col)
+	}
+	fmt.Printf(" %8s %8s\n", "rss", "rss_peak")
+	start := time.Now()
+	// show prints one line; the ticker's goroutine and the pipeline's
+	// both call it.
+	var mu sync.Mutex
+	show := func(when string) {
+		mu.Lock()
+		defer mu.Unlock()
+		metrics.Read(samples)
+		fmt.Printf("%-9s %7.2f", when, time.Since(start).Seconds())
+		for i := range samples {
+			fmt.Printf(" %8.1f", float64(samples[i].Value.Uint64())/1e6)
+		}
+		rss, peak := procStatus()
+		fmt.Printf(" %8.1f %8.1f\n", rss, peak)
+	}
+	stop := make(chan struct{})
+	ticked := make(chan struct{})
+	go func() {
+		defer close(ticked)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				show("tick")
+			case <-stop:
+				return
+			}
+		}
+	}()
+	err := func() error {
+		src, err := capture.OpenFiles([]string{path}, capture.Options{})
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		cfg := pipeline.DefaultConfig()
+		cfg.RecordLog.On = true // as connscope analyze --format json
+		cfg.Progress = func(_ capture.Stats, final bool) {
+			if final {
+				show("read")
+			}
+		}
+		rep, err := pipeline.Run(context.Background(), src, cfg)
+		if err != nil {
+			return err
+		}
+		defer rep.Deferred.Close()
+		show("run")
+		if err := report.WriteJSON(io.Discard, rep); err != nil {
+			return err
+		}
+		show("written")
+		return nil
+	}()
+	close(stop)
+	<-ticked
+	return err
+}
+
+// procStatus returns the process's resident set and its peak, in MB, from
+// /proc/self/status (0 where it cannot be read).
+func procStatus() (rss, peak float64) {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		kb, err := strconv.ParseFloat(f[1], 64)
+		if err != nil {
+			continue
+		}
+		switch f[0] {
+		case "VmRSS:":
+			rss = kb * 1024 / 1e6
+		case "VmHWM:":
+			peak = kb * 1024 / 1e6
+		}
+	}
+	return rss, peak
 }
