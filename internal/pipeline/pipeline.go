@@ -449,7 +449,9 @@ func (r *run) Segment(c *reassembly.Conn, s *reassembly.SegmentInfo) {
 // is built when it leaves the table (ConnClosed). Without this the
 // analysers held the state of every connection of the last second: most
 // of the live heap and of the cache misses on a capture of short
-// connections.
+// connections. Its transaction records, complete now (the HTTP decoder
+// is finished), go to the record log ahead of it when transactions go
+// ahead at all, rather than waiting in memory through the linger.
 func (r *run) ConnSettled(c *reassembly.Conn) {
 	st, _ := r.conns.Get(c.ID)
 	if st == nil || st.settled {
@@ -458,6 +460,10 @@ func (r *run) ConnSettled(c *reassembly.Conn) {
 	st.settled = true
 	cc := r.closeEvent(c, st)
 	r.releaseHTTP(st)
+	if r.ahead > 0 && len(st.txs) > 0 {
+		r.transactionsAhead(c.ID, st.txs)
+		st.txs = nil
+	}
 	if r.stage != nil {
 		r.stage.settled(c.ID, &st.info, cc)
 		return

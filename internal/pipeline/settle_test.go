@@ -20,6 +20,9 @@ type closeWatcher struct {
 	segs   map[flow.ConnID]int
 	closed map[flow.ConnID]flow.Time // ConnClosed's End
 	late   []string                  // events after a connection's ConnClosed
+	// txs counts the transaction records seen per connection, and
+	// txsClosed those seen after its ConnClosed.
+	txs, txsClosed map[flow.ConnID]int
 }
 
 func (w *closeWatcher) Name() string                            { return "close_watcher" }
@@ -30,6 +33,12 @@ func (w *closeWatcher) Segment(s *analysis.Segment) {
 		w.late = append(w.late, fmt.Sprintf("segment of %d at %v", s.Conn.ID, s.Time))
 	}
 	w.segs[s.Conn.ID]++
+}
+func (w *closeWatcher) Transactions(id flow.ConnID, txs []report.Transaction) {
+	w.txs[id] += len(txs)
+	if _, done := w.closed[id]; done {
+		w.txsClosed[id] += len(txs)
+	}
 }
 func (w *closeWatcher) ConnClosed(c *analysis.ConnClosed) {
 	if _, done := w.closed[c.Conn.ID]; done {
@@ -43,7 +52,9 @@ func (w *closeWatcher) ConnClosed(c *analysis.ConnClosed) {
 // retransmitted later within the quiet linger, and its ACK, count in the
 // connection's record (packets, end) but reach no analyser, the same with
 // one goroutine and with the stages. Without a quiet linger the analysers
-// see every packet.
+// see every packet. With a record log the connection's transaction
+// records go to it when the connection settles, before its close reaches
+// the analysers, rather than with its record at the end of the linger.
 func TestSettledConnection(t *testing.T) {
 	w := pcapgen.New(pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
 	c := pcapgen.NewConn(w, netip.MustParseAddrPort("192.0.2.1:40000"), netip.MustParseAddrPort("192.0.2.2:80"), time.Unix(1700000000, 0))
@@ -74,16 +85,18 @@ func TestSettledConnection(t *testing.T) {
 	lateAt := flow.Time(c.Now.Add(-c.Step).UnixNano())
 	data := w.Bytes()
 
-	run := func(workers int, quiet time.Duration) (*closeWatcher, *report.Report) {
+	run := func(workers int, quiet time.Duration, log bool) (*closeWatcher, *report.Report) {
 		t.Helper()
 		src, err := capture.OpenReader("settle.pcap", bytes.NewReader(data))
 		if err != nil {
 			t.Fatal(err)
 		}
-		watcher := &closeWatcher{segs: map[flow.ConnID]int{}, closed: map[flow.ConnID]flow.Time{}}
+		watcher := &closeWatcher{segs: map[flow.ConnID]int{}, closed: map[flow.ConnID]flow.Time{},
+			txs: map[flow.ConnID]int{}, txsClosed: map[flow.ConnID]int{}}
 		cfg := DefaultConfig()
 		cfg.Workers = workers
 		cfg.Tracker.QuietLinger = quiet
+		cfg.RecordLog = RecordLogConfig{On: log, Dir: t.TempDir()}
 		cfg.Analyzers = []analysis.Factory{{Name: "close_watcher", New: func(analysis.Config) analysis.Analyzer { return watcher }}}
 		rep, err := Run(context.Background(), src, cfg)
 		if err != nil {
@@ -92,7 +105,7 @@ func TestSettledConnection(t *testing.T) {
 		return watcher, rep
 	}
 	for _, workers := range []int{1, 2} {
-		watcher, rep := run(workers, time.Second)
+		watcher, rep := run(workers, time.Second, false)
 		if len(watcher.late) > 0 {
 			t.Errorf("workers %d: %v", workers, watcher.late)
 		}
@@ -106,8 +119,17 @@ func TestSettledConnection(t *testing.T) {
 		if n, end := watcher.segs[1], watcher.closed[1]; n != 8 || end != closedAt {
 			t.Errorf("workers %d: the analyser saw %d segments and a close ending at %v, want 8 and %v", workers, n, end, closedAt)
 		}
+		if watcher.txs[1] != 1 || watcher.txsClosed[1] != 1 {
+			t.Errorf("workers %d: %d transactions, %d after the close; want 1 with the record", workers, watcher.txs[1], watcher.txsClosed[1])
+		}
+		watcher, rep = run(workers, time.Second, true)
+		defer rep.Deferred.Close()
+		if len(watcher.late) > 0 || watcher.txs[1] != 1 || watcher.txsClosed[1] != 0 || rep.Deferred.Transactions() != 1 {
+			t.Errorf("workers %d, record log: %d transactions, %d after the close, %d in the log (%v); want 1 before the close",
+				workers, watcher.txs[1], watcher.txsClosed[1], rep.Deferred.Transactions(), watcher.late)
+		}
 	}
-	watcher, _ := run(1, -1)
+	watcher, _ := run(1, -1, false)
 	if n, end := watcher.segs[1], watcher.closed[1]; n != 10 || end != lateAt || len(watcher.late) > 0 {
 		t.Errorf("no quiet linger: the analyser saw %d segments and a close ending at %v (%v), want 10 and %v", n, end, watcher.late, lateAt)
 	}
