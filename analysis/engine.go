@@ -238,11 +238,11 @@ func (e *Engine) prepare() {
 	if len(e.preps) == 0 {
 		return
 	}
-	failed := make([]*preparePanic, len(e.preps))
+	failed := make([]*GoroutinePanic, len(e.preps))
 	run := func(i int) {
 		defer func() {
 			if v := recover(); v != nil {
-				failed[i] = &preparePanic{v, debug.Stack()}
+				failed[i] = Recovered(v, "Prepare's goroutine")
 			}
 		}()
 		e.preps[i].Prepare()
@@ -255,14 +255,30 @@ func (e *Engine) prepare() {
 	wg.Wait()
 	for _, p := range failed {
 		if p != nil {
-			panic(fmt.Sprintf("%v\n\nPrepare's goroutine:\n%s", p.value, p.stack))
+			panic(p.String())
 		}
 	}
 }
 
-type preparePanic struct {
-	value any
-	stack []byte
+// GoroutinePanic is a panic recovered on a goroutine of its own, with
+// the stack where it happened, for the goroutine that waits for it to
+// raise again (panic(p.String())): the value, the goroutine's name and its
+// stack, so that the crash shows where it came from.
+type GoroutinePanic struct {
+	Value any
+	Where string
+	Stack []byte
+}
+
+// Recovered returns the panic v, just recovered on the goroutine named
+// where, with the current stack. Call it in the deferred function that
+// recovered v.
+func Recovered(v any, where string) *GoroutinePanic {
+	return &GoroutinePanic{Value: v, Where: where, Stack: debug.Stack()}
+}
+
+func (p *GoroutinePanic) String() string {
+	return fmt.Sprintf("%v\n\n%s:\n%s", p.Value, p.Where, p.Stack)
 }
 
 func connKey(f *report.Finding) int64 {

@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"fmt"
-	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -33,7 +31,7 @@ type analysisStage struct {
 	// failed holds a panic of the stage goroutine, raised again on the
 	// pipeline's goroutine at the next hand-over (as if the analysers had
 	// run there).
-	failed atomic.Pointer[stagePanic]
+	failed atomic.Pointer[analysis.GoroutinePanic]
 
 	// The stage goroutine's.
 	infos analysis.ConnMap[*analysis.ConnInfo]
@@ -232,16 +230,6 @@ func (s *analysisStage) stop() {
 	s.check()
 }
 
-// stagePanic is a panic of the stage goroutine with its stack.
-type stagePanic struct {
-	value any
-	stack []byte
-}
-
-func (p *stagePanic) String() string {
-	return fmt.Sprintf("%v\n\nanalysers' goroutine:\n%s", p.value, p.stack)
-}
-
 // check raises on the caller's goroutine a panic of the stage goroutine.
 func (s *analysisStage) check() {
 	if p := s.failed.Load(); p != nil {
@@ -253,7 +241,7 @@ func (s *analysisStage) loop() {
 	defer close(s.done)
 	defer func() {
 		if v := recover(); v != nil {
-			s.failed.Store(&stagePanic{value: v, stack: debug.Stack()})
+			s.failed.Store(analysis.Recovered(v, "analysers' goroutine"))
 			for range s.jobs { // let the pipeline's goroutine hand over and see it
 			}
 		}
