@@ -35,19 +35,31 @@ func TestConnMapMatchesMap(t *testing.T) {
 			m.Delete(id)
 			delete(ref, id)
 		}
-		got, ok := m.Get(id)
-		want, wok := ref[id]
-		if ok != wok || got != want {
-			t.Fatalf("step %d: Get(%d) = %d, %v; want %d, %v", step, id, got, ok, want, wok)
-		}
-		if m.Len() != len(ref) {
-			t.Fatalf("step %d: Len = %d, want %d", step, m.Len(), len(ref))
-		}
+		checkGet(t, &m, ref, step, id)
 		if step%20000 == 0 || step == 199999 {
 			checkAll(t, &m, ref)
 		}
 	}
-	// Deleting everything frees every page.
+	deleteAll(t, &m)
+}
+
+// checkGet checks m's value of id and its length against ref.
+func checkGet(t *testing.T, m *ConnMap[int], ref map[flow.ConnID]int, step int, id flow.ConnID) {
+	t.Helper()
+	got, ok := m.Get(id)
+	want, wok := ref[id]
+	if ok != wok || got != want {
+		t.Fatalf("step %d: Get(%d) = %d, %v; want %d, %v", step, id, got, ok, want, wok)
+	}
+	if m.Len() != len(ref) {
+		t.Fatalf("step %d: Len = %d, want %d", step, m.Len(), len(ref))
+	}
+}
+
+// deleteAll deletes every value of m in a walk of All, and checks that
+// nothing is left: no value, no far entry, no page.
+func deleteAll(t *testing.T, m *ConnMap[int]) {
+	t.Helper()
 	for id := range m.All() {
 		m.Delete(id)
 	}
@@ -112,14 +124,7 @@ func TestConnMapTraffic(t *testing.T) {
 			ref := map[flow.ConnID]int{}
 			check := func(step int, id flow.ConnID) {
 				t.Helper()
-				got, ok := m.Get(id)
-				want, wok := ref[id]
-				if ok != wok || got != want {
-					t.Fatalf("step %d: Get(%d) = %d, %v; want %d, %v", step, id, got, ok, want, wok)
-				}
-				if m.Len() != len(ref) {
-					t.Fatalf("step %d: Len = %d, want %d", step, m.Len(), len(ref))
-				}
+				checkGet(t, &m, ref, step, id)
 			}
 			due := map[int][]flow.ConnID{}
 			maxFar := 0
@@ -171,13 +176,7 @@ func TestConnMapTraffic(t *testing.T) {
 			if maxFar == 0 {
 				t.Fatal("far was never used")
 			}
-			// The loop body deletes everything: nothing is left.
-			for id := range m.All() {
-				m.Delete(id)
-			}
-			if m.Len() != 0 || len(m.far) != 0 || slices.ContainsFunc(m.pages, func(p *connPage[int]) bool { return p != nil }) {
-				t.Fatalf("after deleting all: Len %d, %d far, pages left", m.Len(), len(m.far))
-			}
+			deleteAll(t, &m)
 		})
 	}
 }
