@@ -349,7 +349,8 @@ func TestConnMapStragglersLeavePages(t *testing.T) {
 
 // BenchmarkConnMapStragglers is BenchmarkConnMap with every 1000th id
 // left open for 200 000 ids (a close the capture missed), so that about
-// 200 such ids are live at a time, each alone in its page.
+// 200 such ids are live at a time, each alone in its old page (so in the
+// far map).
 func BenchmarkConnMapStragglers(b *testing.B) {
 	var m ConnMap[*int]
 	x := 1
