@@ -496,7 +496,8 @@ func TestRecordLogDamagedSpill(t *testing.T) {
 		func(l *RecordLog) { l.file.WriteAt(bytes.Repeat([]byte{0xff}, int(l.fileSize())), 0) },
 		func(l *RecordLog) { l.file.WriteAt([]byte{0x01}, 0) }, // a block's length
 		func(l *RecordLog) { l.file.Truncate(l.fileSize() / 2) },
-		// The last chunk's index: of records, of blocks.
+		// The index: the last chunk's of records and of blocks, and a
+		// gap past any file in the first chunk's blocks.
 		func(l *RecordLog) {
 			r := l.chunks[len(l.chunks)-1].conns.recs
 			l.file.WriteAt(bytes.Repeat([]byte{0xff}, int(r.n)), r.off)
