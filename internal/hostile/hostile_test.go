@@ -221,8 +221,13 @@ func TestHostileCaptures(t *testing.T) {
 		{
 			// The pcapng reader keeps every Interface Description Block
 			// of a section (about 0.8 KiB each): memory grows with them.
+			// The peak counts garbage too, up to as much again as what
+			// is live before the collector runs (GOGC=100), and here
+			// nearly all of the heap is live, so the bound per block is
+			// twice its size and a little more: with one core busy with
+			// other tests the collector can run late.
 			name: "pcapng_many_interfaces", kind: hostile.PcapngManyInterfaces, n: 100_000,
-			fixed: 8 * mib, perUnit: 1024,
+			fixed: 8 * mib, perUnit: 2048,
 		},
 		{
 			name: "pcap_huge_record", kind: hostile.PcapHugeRecord,
