@@ -220,7 +220,7 @@ func TestHostileCaptures(t *testing.T) {
 		},
 		{
 			// The pcapng reader keeps every Interface Description Block
-			// of a section (about 0.8 KiB each): memory grows with them.
+			// of a section (about 0.7 KiB each): memory grows with them.
 			// The peak counts garbage too, up to as much again as what
 			// is live before the collector runs (GOGC=100), and here
 			// nearly all of the heap is live, so the bound per block is
