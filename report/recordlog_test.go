@@ -44,14 +44,14 @@ func recordLogCase(n int) *Report {
 
 // deferredCopy moves r's records into a record log with the given memory
 // budget, adding them in an order shuffled within small windows.
-func deferredCopy(t *testing.T, r *Report, memLimit int) *Report {
+func deferredCopy(t testing.TB, r *Report, memLimit int) *Report {
 	t.Helper()
 	return deferredCopyDir(t, r, memLimit, t.TempDir(), false)
 }
 
 // deferredCopyDir is deferredCopy with the spill file in dir, the records
 // encoded on the caller's goroutine when inline.
-func deferredCopyDir(t *testing.T, r *Report, memLimit int, dir string, inline bool) *Report {
+func deferredCopyDir(t testing.TB, r *Report, memLimit int, dir string, inline bool) *Report {
 	t.Helper()
 	cp := *r
 	cp.Connections, cp.Transactions = nil, nil
@@ -283,7 +283,7 @@ func sameOutput(t *testing.T, what string, write func(io.Writer, *Report) error,
 }
 
 // addRecord adds connection i of r, with its transactions, to l.
-func addRecord(t *testing.T, l *RecordLog, r *Report, i int) {
+func addRecord(t testing.TB, l *RecordLog, r *Report, i int) {
 	t.Helper()
 	c := r.Connections[i]
 	var txs []Transaction
@@ -522,6 +522,43 @@ func TestRecordLogDamagedSpill(t *testing.T) {
 			t.Error("no error from a damaged spill file")
 		}
 	}
+}
+
+// FuzzRecordLogDamagedSpill: whatever bytes of the spill file change
+// under the log (records, blocks, the index), writing the report ends,
+// with an error or without, and never panics.
+func FuzzRecordLogDamagedSpill(f *testing.F) {
+	def := deferredCopy(f, recordLogCase(300), 4096)
+	l := def.Deferred
+	if err := l.Spilled(); err != nil {
+		f.Fatal(err)
+	}
+	def.LinkFindings()
+	Normalize(def)
+	orig := make([]byte, l.fileSize())
+	if _, err := l.file.ReadAt(orig, 0); err != nil {
+		f.Fatal(err)
+	}
+	for _, ch := range []chunkIndex{l.chunks[0], l.chunks[len(l.chunks)-1]} {
+		for _, r := range []fileRange{ch.conns.recs, ch.conns.blocks, ch.txs.recs, ch.txs.blocks} {
+			f.Add(uint32(r.off), []byte{0xff, 0xff})
+			f.Add(uint32(r.off), []byte{0})
+		}
+	}
+	f.Add(uint32(0), []byte{1})
+	f.Fuzz(func(t *testing.T, at uint32, b []byte) {
+		if _, err := l.file.WriteAt(orig, 0); err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > len(orig) {
+			b = b[:len(orig)]
+		}
+		if _, err := l.file.WriteAt(b, int64(at)%int64(len(orig)-len(b)+1)); err != nil {
+			t.Fatal(err)
+		}
+		l.conns.cache, l.txs.cache = nil, nil
+		WriteJSON(io.Discard, def)
+	})
 }
 
 // spilledRecords returns where the records of l's chunks are in the
