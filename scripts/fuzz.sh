@@ -29,6 +29,7 @@ targets="
 ./httpdecode FuzzConn
 ./report FuzzEscape
 ./report FuzzAppendIndented
+./report FuzzRecordLogDamagedSpill
 ./internal/pipeline FuzzPipeline
 ./proto/websocket FuzzWebSocket
 ./proto/h2 FuzzH2
