@@ -86,8 +86,9 @@ type exchangeEvent struct {
 	pipelined bool
 }
 
-// settledEvent is a connection's close for the analysers ahead of its
-// record (run.ConnSettled; cc.Conn nil).
+// settledEvent is a connection's close for the analysers (cc.Conn nil):
+// ahead of its record when the connection settled (run.ConnSettled), just
+// before it otherwise.
 type settledEvent struct {
 	id             flow.ConnID
 	server, client time.Duration
@@ -95,15 +96,11 @@ type settledEvent struct {
 }
 
 // closedEvent is a connection's record and transactions, which the event
-// owns, with its close for the analysers (cc.Conn nil) unless they had it
-// in a settledEvent (settled).
+// owns; the analysers had its close in a settledEvent before.
 type closedEvent struct {
-	id             flow.ConnID
-	settled        bool
-	server, client time.Duration
-	cc             analysis.ConnClosed
-	rc             report.Connection
-	txs            []report.Transaction
+	id  flow.ConnID
+	rc  report.Connection
+	txs []report.Transaction
 }
 
 // Batch sizes: a batch goes to the stage when it has this many events, or
@@ -157,8 +154,7 @@ func (s *analysisStage) exchange(id flow.ConnID, x *analysis.Exchange) {
 	s.added()
 }
 
-// settled hands over a connection's close for the analysers ahead of its
-// record.
+// settled hands over a connection's close for the analysers.
 func (s *analysisStage) settled(id flow.ConnID, info *analysis.ConnInfo, cc *analysis.ConnClosed) {
 	b := s.cur
 	b.kinds = append(b.kinds, evSettled)
@@ -167,18 +163,15 @@ func (s *analysisStage) settled(id flow.ConnID, info *analysis.ConnInfo, cc *ana
 	s.added()
 }
 
-// closed hands over a connection's record and transactions, with its
+// closed hands over a connection's record and transactions, after its
 // close for the analysers (cc; nil when they had it from settled).
 func (s *analysisStage) closed(id flow.ConnID, cc *analysis.ConnClosed, rc *report.Connection, txs []report.Transaction) {
+	if cc != nil {
+		s.settled(id, cc.Conn, cc)
+	}
 	b := s.cur
 	b.kinds = append(b.kinds, evClosed)
-	ev := closedEvent{id: id, settled: cc == nil, rc: *rc, txs: txs}
-	if cc != nil {
-		ev.server, ev.client = cc.Conn.ServerHalf, cc.Conn.ClientHalf
-		ev.cc = *cc
-		ev.cc.Conn = nil
-	}
-	b.closes = append(b.closes, ev)
+	b.closes = append(b.closes, closedEvent{id: id, rc: *rc, txs: txs})
 	if len(b.closes)+len(b.txs) >= stageBatchCloses {
 		s.send()
 		return
@@ -284,13 +277,7 @@ func (s *analysisStage) loop() {
 			case evClosed:
 				c := &b.closes[nc]
 				nc++
-				if c.settled {
-					s.r.concluded(c.id, nil, &c.rc, c.txs)
-					break
-				}
-				s.cc = c.cc
-				s.cc.Conn = s.info(c.id, c.server, c.client)
-				s.r.concluded(c.id, &s.cc, &c.rc, c.txs)
+				s.r.concluded(c.id, nil, &c.rc, c.txs)
 			case evTxs:
 				t := &b.txs[nt]
 				nt++
