@@ -704,6 +704,17 @@ func (c *blockCursor) holds(off int64) bool {
 	return c.seq > 0 && c.off <= off && off < c.off+int64(c.n)
 }
 
+// seek moves on to the block holding stream offset off, which must be at
+// or after the block at hand.
+func (c *blockCursor) seek(off int64) error {
+	for !c.holds(off) {
+		if err := c.next(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // next moves to the chunk's next block; there must be one.
 func (c *blockCursor) next() error {
 	var v [3]uint64
@@ -733,10 +744,8 @@ func (c *blockCursor) next() error {
 func (l *RecordLog) readRun(s *blockStream, r *logRun) ([]byte, error) {
 	b := &r.blocks
 	off, end := r.off, r.off+int64(r.n)
-	for !b.holds(off) {
-		if err := b.next(); err != nil {
-			return nil, err
-		}
+	if err := b.seek(off); err != nil {
+		return nil, err
 	}
 	if end <= b.off+int64(b.n) {
 		data, err := l.blockData(s, r)
@@ -748,10 +757,8 @@ func (l *RecordLog) readRun(s *blockStream, r *logRun) ([]byte, error) {
 	// A record across blocks.
 	s.span = s.span[:0]
 	for off < end {
-		for !b.holds(off) {
-			if err := b.next(); err != nil {
-				return nil, err
-			}
+		if err := b.seek(off); err != nil {
+			return nil, err
 		}
 		data, err := l.blockData(s, r)
 		if err != nil {
