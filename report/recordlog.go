@@ -454,9 +454,6 @@ func (l *RecordLog) spill() {
 	l.mem, l.memIdx = l.mem[:0], l.memIdx[:0]
 }
 
-// fileSize is how many bytes the spill file's chunks take.
-func (l *RecordLog) fileSize() int64 { return l.fend }
-
 // blockStream is one stream of compressed blocks in the spill file: its
 // length once decompressed (end); while a spill writes, the block being
 // filled (blk) and the packed index of the blocks written (blocks); while

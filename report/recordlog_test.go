@@ -374,8 +374,8 @@ func TestRecordLogCompressed(t *testing.T) {
 		t.Fatal(err)
 	}
 	spilled := l.conns.end + l.txs.end
-	if spilled < 256<<10 || st.Size() != l.fileSize() || l.fileSize()*4 > spilled {
-		t.Fatalf("spill file: %d bytes (%d counted) for %d bytes of records", st.Size(), l.fileSize(), spilled)
+	if spilled < 256<<10 || st.Size() != l.fend || l.fend*4 > spilled {
+		t.Fatalf("spill file: %d bytes (%d counted) for %d bytes of records", st.Size(), l.fend, spilled)
 	}
 }
 
@@ -493,9 +493,9 @@ func TestRecordLogWriteFailure(t *testing.T) {
 // writing the report fail with an error, not a panic.
 func TestRecordLogDamagedSpill(t *testing.T) {
 	for _, damage := range []func(l *RecordLog){
-		func(l *RecordLog) { l.file.WriteAt(bytes.Repeat([]byte{0xff}, int(l.fileSize())), 0) },
+		func(l *RecordLog) { l.file.WriteAt(bytes.Repeat([]byte{0xff}, int(l.fend)), 0) },
 		func(l *RecordLog) { l.file.WriteAt([]byte{0x01}, 0) }, // a block's length
-		func(l *RecordLog) { l.file.Truncate(l.fileSize() / 2) },
+		func(l *RecordLog) { l.file.Truncate(l.fend / 2) },
 		// The index: the last chunk's of records and of blocks, and a
 		// gap past any file in the first chunk's blocks.
 		func(l *RecordLog) {
@@ -535,7 +535,7 @@ func FuzzRecordLogDamagedSpill(f *testing.F) {
 	}
 	def.LinkFindings()
 	Normalize(def)
-	orig := make([]byte, l.fileSize())
+	orig := make([]byte, l.fend)
 	if _, err := l.file.ReadAt(orig, 0); err != nil {
 		f.Fatal(err)
 	}
@@ -595,8 +595,8 @@ func spilledBlocks(t *testing.T, l *RecordLog, txs bool) []blockCursor {
 				t.Fatal(err)
 			}
 			b := r.blocks
-			if b.off != end || b.foff+int64(b.flen) > l.fileSize() {
-				t.Fatalf("chunk %d: block %d at stream offset %d, file offset %d+%d; the stream was at %d, the file has %d bytes", i, b.seq, b.off, b.foff, b.flen, end, l.fileSize())
+			if b.off != end || b.foff+int64(b.flen) > l.fend {
+				t.Fatalf("chunk %d: block %d at stream offset %d, file offset %d+%d; the stream was at %d, the file has %d bytes", i, b.seq, b.off, b.foff, b.flen, end, l.fend)
 			}
 			end = b.off + int64(b.n)
 			out = append(out, b)
