@@ -95,10 +95,9 @@ type ConnMap[V any] struct {
 	// the lists hold at most the old pages, however often the values of
 	// one page go up and down.
 	sparse [2][]int
-	// top is the highest page index that has had a page; starts counts
-	// the page starts.
-	top, starts int
-	n           int
+	// starts counts the page starts.
+	starts int
+	n      int
 }
 
 type connPage[V any] struct {
@@ -149,7 +148,8 @@ func (m *ConnMap[V]) Put(id flow.ConnID, v V) {
 // old, else in a new page.
 func (m *ConnMap[V]) putNoPage(id flow.ConnID, v V) {
 	pi, i := int(id>>connPageBits), int(id&(connPageSize-1))
-	if pi < m.top-1 {
+	top := m.top()
+	if pi < top-1 {
 		if m.far == nil {
 			m.far = make(map[flow.ConnID]V)
 		}
@@ -158,7 +158,7 @@ func (m *ConnMap[V]) putNoPage(id flow.ConnID, v V) {
 		m.n += len(m.far) - n
 		return
 	}
-	if pi > m.top {
+	if pi > top {
 		m.startPage(pi)
 	}
 	if rel := pi - m.base; rel >= len(m.pages) {
@@ -176,7 +176,7 @@ func (m *ConnMap[V]) putNoPage(id flow.ConnID, v V) {
 	p.v[i] = v
 }
 
-// startPage makes top, higher than m.top, the highest page index: it
+// startPage makes top, higher than m.top(), the highest page index: it
 // moves the pages listed in sparse[1] that still hold 1 to connFarMax
 // values to far, lists the pages that become old holding at most
 // connFarMax values, and drops the old indexes without a page from the
@@ -189,18 +189,22 @@ func (m *ConnMap[V]) startPage(top int) {
 	}
 	m.sparse[0], m.sparse[1] = m.sparse[1][:0], m.sparse[0]
 	m.starts++
-	for pi := max(m.top-1, 0); pi < top-1; pi++ {
+	for pi := max(m.top()-1, 0); pi < top-1; pi++ {
 		if p := m.page(pi); p != nil && p.n <= connFarMax {
 			m.list(pi, p)
 		}
 	}
-	m.top = top
 	k := 0
 	for k < len(m.pages) && m.pages[k] == nil && m.base+k < top-1 {
 		k++
 	}
 	m.pages, m.base = m.pages[k:], m.base+k
 }
+
+// top is the highest page index that has had a page (-1 before the
+// first): the page index ends there, as it is extended to each new page
+// and only its start is ever cut.
+func (m *ConnMap[V]) top() int { return m.base + len(m.pages) - 1 }
 
 // page returns the page of index pi, or nil.
 func (m *ConnMap[V]) page(pi int) *connPage[V] {
@@ -269,7 +273,7 @@ func (m *ConnMap[V]) shrunk(pi int, p *connPage[V]) {
 	if p.n == 0 {
 		m.pages[pi-m.base] = nil
 		m.spare = p
-	} else if p.n == connFarMax && pi < m.top-1 {
+	} else if p.n == connFarMax && pi < m.top()-1 {
 		m.list(pi, p)
 	}
 }
