@@ -262,11 +262,13 @@ type Conn struct {
 type Stream interface {
 	// Data delivers in-order bytes of direction d. t is the capture time of
 	// the packet that made them deliverable (for bytes that waited in the
-	// out-of-order buffer, the packet that filled the hole), so t never goes
-	// backwards within a direction unless the capture's timestamps do. p is
-	// valid only during the call.
+	// out-of-order buffer, the packet that filled the hole; behind a hole
+	// declared lost to the capture, their own packet's, as the receiver had
+	// them then), so t never goes backwards within a direction unless the
+	// capture's timestamps do. p is valid only during the call.
 	Data(d flow.Dir, t flow.Time, p []byte)
-	// Gap reports n bytes of direction d that will never be delivered.
+	// Gap reports n bytes of direction d that will never be delivered, at
+	// the time of the bytes after them when those waited in the buffer.
 	Gap(d flow.Dir, t flow.Time, n int)
 	// End reports that direction d is finished (its FIN was reached in
 	// order, a RST arrived, or the connection was closed).

@@ -108,9 +108,10 @@ func mk(i int, s seg) *capture.Packet {
 
 // connRec is what the recorder saw of one connection.
 type connRec struct {
-	opened  Conn      // snapshot at ConnOpened
-	closed  *Conn     // snapshot at ConnClosed
-	stream  [2]string // transcript: bytes, "<gap:N>", "<end>"
+	opened  Conn           // snapshot at ConnOpened
+	closed  *Conn          // snapshot at ConnClosed
+	stream  [2]string      // transcript: bytes, "<gap:N>", "<end>"
+	times   [2][]flow.Time // times of the Data and Gap calls
 	segs    []SegmentInfo
 	openSeq int // position in the event log
 }
@@ -133,11 +134,13 @@ type recStream struct {
 
 func (s *recStream) Data(d flow.Dir, t flow.Time, p []byte) {
 	s.cr.stream[d] += string(p)
+	s.cr.times[d] = append(s.cr.times[d], t)
 	s.r.log = append(s.r.log, fmt.Sprintf("data %d %s %q", s.id, d, p))
 }
 
 func (s *recStream) Gap(d flow.Dir, t flow.Time, n int) {
 	s.cr.stream[d] += fmt.Sprintf("<gap:%d>", n)
+	s.cr.times[d] = append(s.cr.times[d], t)
 	s.r.log = append(s.r.log, fmt.Sprintf("gap %d %s %d", s.id, d, n))
 }
 

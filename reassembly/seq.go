@@ -191,7 +191,7 @@ func (t *Tracker) place(c *Conn, d flow.Dir, seq uint32, n int, payload []byte, 
 			return t.placeInOrder(c, d, seq, n, payload, tm)
 		}
 	}
-	return t.buffer(c, d, seq, n, payload)
+	return t.buffer(c, d, seq, n, payload, tm)
 }
 
 // placeInOrder delivers a segment after skipTo(seq) made it in order.
@@ -206,7 +206,7 @@ func (t *Tracker) placeInOrder(c *Conn, d flow.Dir, seq uint32, n int, payload [
 }
 
 // buffer copies an out-of-order segment into the direction's sorted buffer.
-func (t *Tracker) buffer(c *Conn, d flow.Dir, seq uint32, n int, payload []byte) SegmentKind {
+func (t *Tracker) buffer(c *Conn, d flow.Dir, seq uint32, n int, payload []byte, tm flow.Time) SegmentKind {
 	h, ds := &c.t.h[d], &c.Dir[d]
 	off := int32(seq - h.next)
 	i := sort.Search(len(h.ooo), func(i int) bool { return int32(h.ooo[i].seq-h.next) > off })
@@ -221,7 +221,7 @@ func (t *Tracker) buffer(c *Conn, d flow.Dir, seq uint32, n int, payload []byte)
 		}
 	}
 	captured := min(len(payload), n)
-	s := oooSeg{seq: seq, n: n, captured: captured}
+	s := oooSeg{seq: seq, n: n, captured: captured, t: tm}
 	if c.t.stream != nil && captured > 0 {
 		s.data = make([]byte, captured)
 		copy(s.data, payload)
@@ -259,15 +259,23 @@ func (t *Tracker) drain(c *Conn, d flow.Dir, tm flow.Time) {
 }
 
 // skipTo advances direction d to target, declaring the holes on the way as
-// gaps and delivering the buffered segments between them. It stops at the
-// FIN.
+// gaps and delivering the buffered segments between them and after them.
+// It stops at the FIN.
+//
+// A hole declared here is not going to be filled: the receiver had its
+// bytes (its ACK passed them) or the tracker gave up waiting. The segments
+// buffered behind it are delivered at their own capture times, not at tm:
+// they were readable when they arrived, and a parser pairing messages by
+// time (a response and the request it answers) must see when they came.
+// A time is never earlier than the direction's previous delivery, and a
+// gap takes the time of the segment after it.
 func (t *Tracker) skipTo(c *Conn, d flow.Dir, target uint32, tm flow.Time) {
 	h := &c.t.h[d]
 	for !h.ended && seqLT(h.next, target) {
 		if len(h.ooo) > 0 && !seqGT(h.ooo[0].seq, h.next) {
 			s := t.popFront(c, h)
 			if seqGT(s.seq+uint32(s.n), h.next) {
-				t.deliverSeg(c, d, &s, int(h.next-s.seq), tm)
+				t.deliverSeg(c, d, &s, int(h.next-s.seq), heldTime(h, &s, tm))
 			}
 			continue
 		}
@@ -282,11 +290,28 @@ func (t *Tracker) skipTo(c *Conn, d flow.Dir, target uint32, tm flow.Time) {
 		if h.finSeen && seqGT(h.finSeq, h.next) && seqLT(h.finSeq, gapEnd) {
 			gapEnd = h.finSeq
 		}
-		t.gap(c, d, int(gapEnd-h.next), tm)
+		gt := tm
+		if len(h.ooo) > 0 && h.ooo[0].seq == gapEnd {
+			gt = heldTime(h, &h.ooo[0], tm)
+		}
+		t.gap(c, d, int(gapEnd-h.next), gt)
+	}
+	for len(h.ooo) > 0 && !seqGT(h.ooo[0].seq, h.next) && !h.ended {
+		s := t.popFront(c, h)
+		if seqGT(s.seq+uint32(s.n), h.next) {
+			t.deliverSeg(c, d, &s, int(h.next-s.seq), heldTime(h, &s, tm))
+		}
 	}
 	if !h.ended {
 		t.drain(c, d, tm)
 	}
+}
+
+// heldTime is the time to deliver buffered segment s at once the hole
+// before it is declared lost at tm: its capture time, but not before the
+// direction's previous delivery nor after tm.
+func heldTime(h *half, s *oooSeg, tm flow.Time) flow.Time {
+	return min(max(s.t, h.streamT), tm)
 }
 
 // deliver advances direction d over n bytes of payload (the captured part
@@ -302,6 +327,7 @@ func (t *Tracker) deliver(c *Conn, d flow.Dir, payload []byte, n, trim int, tm f
 		p = payload[trim:]
 	}
 	if s := c.t.stream; s != nil && len(p) > 0 {
+		h.streamT = tm
 		s.Data(d, tm, p)
 	}
 	if missing := fresh - len(p); missing > 0 {
@@ -309,6 +335,7 @@ func (t *Tracker) deliver(c *Conn, d flow.Dir, payload []byte, n, trim int, tm f
 		ds.TruncatedSegments++
 		ds.TruncatedBytes += uint64(missing)
 		if s := c.t.stream; s != nil {
+			h.streamT = tm
 			s.Gap(d, tm, missing)
 		}
 	}
@@ -344,6 +371,7 @@ func (t *Tracker) gap(c *Conn, d flow.Dir, n int, tm flow.Time) {
 	ds.Gaps++
 	ds.GapBytes += uint64(n)
 	if s := c.t.stream; s != nil {
+		h.streamT = tm
 		s.Gap(d, tm, n)
 	}
 }

@@ -1,7 +1,11 @@
 package reassembly
 
 import (
+	"slices"
 	"testing"
+	"time"
+
+	"connscope/flow"
 )
 
 // c2s returns client data rows at consecutive milliseconds starting at at.
@@ -321,4 +325,30 @@ func TestBufferLimits(t *testing.T) {
 			t.Errorf("anomalies %v, max buffered %d", st.Anomalies, st.MaxBuffered)
 		}
 	})
+}
+
+// TestHeldSegmentsKeepTheirTime: the capture missed "def", the segments
+// behind the hole wait in the buffer, and the server's ACK of everything
+// shows the hole was received. The buffered segments are delivered at
+// their own capture times (11 and 12 ms), not at the ACK's (20 ms), and
+// the gap at the time of the segment after it: an HTTP parser pairing a
+// response with the request it answers must see when the bytes came.
+func TestHeldSegmentsKeepTheirTime(t *testing.T) {
+	rows := cat(handshake(1000, 5000), c2s(10, seg{seq: 1001, data: "abc"}, seg{seq: 1007, data: "ghi"}, seg{seq: 1010, data: "jkl"}),
+		[]seg{{at: 20, from: 's', flags: "A", seq: 5001, ack: 1013}})
+	r, _ := runSegs(t, Config{}, rows)
+	cr := r.conn(t, 1)
+	if want := "abc<gap:3>ghijkl<end>"; cr.stream[0] != want {
+		t.Fatalf("stream %q, want %q", cr.stream[0], want)
+	}
+	ms := func(v ...int) []flow.Time {
+		out := make([]flow.Time, len(v))
+		for i, m := range v {
+			out[i] = baseTime + flow.Time(time.Duration(m)*time.Millisecond)
+		}
+		return out
+	}
+	if want := ms(10, 11, 11, 12); !slices.Equal(cr.times[0], want) {
+		t.Errorf("times of Data and Gap %v, want %v", cr.times[0], want)
+	}
 }

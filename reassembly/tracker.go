@@ -56,9 +56,10 @@ var anomalyNames = [numAnomalies]string{
 // oooSeg is one buffered out-of-order segment.
 type oooSeg struct {
 	seq      uint32
-	n        int    // payload length in sequence space (from the IP header)
-	captured int    // bytes of it the capture holds
-	data     []byte // copy of the captured bytes (nil when there is no Stream)
+	n        int       // payload length in sequence space (from the IP header)
+	captured int       // bytes of it the capture holds
+	data     []byte    // copy of the captured bytes (nil when there is no Stream)
+	t        flow.Time // capture time of the packet
 }
 
 // half is the sequence state of one direction, indexed by role.
@@ -86,6 +87,8 @@ type half struct {
 	zwpSeq           uint32
 	ooo              []oooSeg // sorted by seq, all above next
 	oooBytes         int
+	// streamT is the time of the last Data or Gap call of the direction.
+	streamT flow.Time
 }
 
 // trackerState is the per-connection state private to the Tracker.
