@@ -87,6 +87,11 @@ const (
 	// AnomalyResponseWithoutRequest: a final response arrived while no
 	// request was waiting for one (Zeek's HTTP_response_before_request).
 	AnomalyResponseWithoutRequest = "http_response_without_request"
+	// AnomalyResponseLost: a request whose response was lost in a capture
+	// gap (or in bytes skipped while resynchronising): a later response
+	// answered a newer request (see Conn), so this one is emitted without
+	// a response.
+	AnomalyResponseLost = "http_response_lost"
 	// AnomalyExcessivePipelining: more than Limits.MaxPending requests were
 	// waiting for a response; the oldest is given up (emitted without a
 	// response) to bound memory (Zeek's HTTP_excessive_pipelining).

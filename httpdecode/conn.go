@@ -25,7 +25,10 @@ type entry struct {
 	req, resp Message
 	reqDone   bool // the request ended (or there is none)
 	respDone  bool // the final response ended
-	givenUp   bool // dropped from the pairing queue (excessive pipelining)
+	// givenUp: dropped from the pairing queue, for excessive pipelining or
+	// because its response was lost in a capture gap (realign).
+	givenUp bool
+	next    *entry // the request after this one, while this one waits
 }
 
 // connSide adapts one direction's Parser events to its Conn.
@@ -77,7 +80,15 @@ type Conn struct {
 	pre        [2][]string // anomalies for the next message of a direction
 	interim    bool        // the response being parsed is an interim 1xx
 	respClosed bool        // no further response can arrive
-	closeDelim bool        // a close-delimited response started
+	// respLost: since the last final response head, server bytes were
+	// lost or skipped where a response head could have been (the parser
+	// resynchronised), so responses may be missing from the pairing.
+	respLost bool
+	// pipelines: the client was seen pipelining (a request sent with the
+	// end of the previous one, or before a response that was seen whole
+	// had ended), so pairing after a loss stays FIFO (see realign).
+	pipelines  bool
+	closeDelim bool // a close-delimited response started
 	proto      string
 	reqVersion string
 	version    string
@@ -285,6 +296,9 @@ func (c *Conn) Gap(d Dir, t int64, n int) {
 		return
 	}
 	c.par[d].Gap(n, t)
+	if d == ServerToClient && c.par[1].state == stResync {
+		c.respLost = true
+	}
 }
 
 // End reports that direction d ended at time t (FIN, RST or end of data).
@@ -330,6 +344,48 @@ func (c *Conn) Close(t int64) {
 	c.release()
 }
 
+// realign is called at a final response head that follows lost or skipped
+// server bytes, which may have held the responses to the oldest waiting
+// requests. FIFO pairing would give this response to the oldest request,
+// and every later one to the request before its own, for the rest of the
+// connection: each request would look pipelined behind a response that
+// never comes. Unless the client was seen pipelining, it is taken to send
+// a request only after the previous response (as browsers, curl, Go's
+// net/http, ab and wrk do), so the response answers the newest request
+// that started before it (start, the time of its first byte); the older
+// ones are given up, their responses lost, and the request it answers was
+// not sent behind an unanswered one.
+func (c *Conn) realign(start int64) {
+	if c.pipelines || len(c.queue) < 2 {
+		return
+	}
+	k := 0
+	for j := len(c.queue) - 1; j > 0; j-- {
+		if c.queue[j].req.Start < start {
+			k = j
+			break
+		}
+	}
+	if k == 0 {
+		return
+	}
+	for j, e := range c.queue[:k+1] {
+		if j > 0 {
+			// Flagged for the lost response before it.
+			e.ex.Pipelined = false
+		}
+		if j == k {
+			break
+		}
+		e.givenUp = true
+		e.req.Anomalies = addToken(e.req.Anomalies, AnomalyResponseLost)
+		c.h.Anomaly(AnomalyResponseLost)
+		c.queue[j] = nil
+	}
+	c.queue = c.queue[k:]
+	c.flush(false)
+}
+
 // flush emits the exchanges at the front that are complete (all of them
 // when force is set).
 func (c *Conn) flush(force bool) {
@@ -341,6 +397,7 @@ func (c *Conn) flush(force bool) {
 		}
 		c.entries[0] = nil
 		c.entries = c.entries[1:]
+		e.next = nil // the Handler may keep e: not the entries after it
 		c.h.Exchange(&e.ex)
 	}
 }
@@ -380,6 +437,16 @@ func (c *Conn) requestHead(h *Head) Framing {
 	if prev := c.last; prev != nil {
 		r := prev.ex.Response
 		e.ex.Pipelined = r == nil || !prev.respDone || r.End > m.Start
+		if m.Start <= prev.req.End {
+			// Sent with the end of the previous request (in one write):
+			// no response to that one can have come in between.
+			c.pipelines = true
+		}
+		if !prev.respDone && !prev.givenUp && !c.respClosed {
+			// Still waiting, so not handed out: its response's end may
+			// settle whether e was pipelined.
+			prev.next = e
+		}
 	}
 	c.last = e
 	c.cur[0], c.curEntry[0] = m, e
@@ -409,6 +476,10 @@ func (c *Conn) responseHead(h *Head) Framing {
 		return FramingNone
 	}
 	c.interim = false
+	if c.respLost || h.Skipped > 0 {
+		c.respLost = false
+		c.realign(h.Start)
+	}
 	var e *entry
 	if len(c.queue) == 0 {
 		e = &entry{reqDone: true}
@@ -468,6 +539,16 @@ func (c *Conn) messageDone(d Dir, dn *Done) {
 		return
 	}
 	e.respDone = true
+	if n := e.next; n != nil && n.ex.Pipelined && !c.pipelines {
+		switch {
+		case dn.TailLost && n.req.Start >= m.End:
+			// The response's last bytes were lost before the next request
+			// was seen: whether it came after them is unknown.
+			n.ex.Pipelined = false
+		case m.GapBytes == 0 && m.ResyncSkipped == 0:
+			c.pipelines = true
+		}
+	}
 	if m.Framing != FramingTunnel {
 		c.flush(false)
 		return

@@ -456,6 +456,78 @@ var connCases = []connCase{
 		},
 	},
 	{
+		// A client that waits for each response: the response to /b is
+		// lost in a capture gap, so the next one answers /c, the newest
+		// request sent before it (FIFO would give it to /b, and /c would
+		// look pipelined behind a response that never comes).
+		name: "sequential_response_lost_in_gap",
+		steps: []step{C(1, getA), S(2, okEmpty), C(3, "GET /b HTTP/1.1\r\n\r\n"), SG(4, 40),
+			C(5, "GET /c HTTP/1.1\r\n\r\n"), S(6, okEmpty), C(7, "GET /d HTTP/1.1\r\n\r\n"), S(8, okEmpty)},
+		want: []string{
+			"#0 GET /a HTTP/1.1 none body=0 complete => 200 HTTP/1.1 content_length body=0 complete",
+			"#1 GET /b HTTP/1.1 none body=0 complete [http_response_lost] => -",
+			"#2 GET /c HTTP/1.1 none body=0 complete => 200 HTTP/1.1 content_length body=0 complete [http_resync]",
+			"#3 GET /d HTTP/1.1 none body=0 complete => 200 HTTP/1.1 content_length body=0 complete",
+		},
+		anomalies: []string{httpdecode.AnomalyResync, httpdecode.AnomalyResponseLost},
+	},
+	{
+		// Two responses lost: /b and /c are given up, and /d, sent after
+		// them, is not pipelined.
+		name: "sequential_two_responses_lost",
+		steps: []step{C(1, getA), S(2, okEmpty), C(3, "GET /b HTTP/1.1\r\n\r\n"), C(5, "GET /c HTTP/1.1\r\n\r\n"),
+			C(7, "GET /d HTTP/1.1\r\n\r\n"), SG(8, 80), S(8, okEmpty)},
+		want: []string{
+			"#0 GET /a HTTP/1.1 none body=0 complete => 200 HTTP/1.1 content_length body=0 complete",
+			"#1 GET /b HTTP/1.1 none body=0 complete [http_response_lost] => -",
+			"#2 GET /c HTTP/1.1 none body=0 complete [http_response_lost] => -",
+			"#3 GET /d HTTP/1.1 none body=0 complete => 200 HTTP/1.1 content_length body=0 complete [http_resync]",
+		},
+		anomalies: []string{httpdecode.AnomalyResync, httpdecode.AnomalyResponseLost, httpdecode.AnomalyResponseLost},
+	},
+	{
+		// The client pipelined where nothing was lost (/b completed after
+		// /c was sent), so after the gap pairing stays FIFO.
+		name: "pipelining_client_keeps_fifo",
+		steps: []step{C(1, getA), S(2, okEmpty), C(3, "GET /b HTTP/1.1\r\n\r\n"), C(4, "GET /c HTTP/1.1\r\n\r\n"),
+			S(5, okEmpty), C(6, "GET /d HTTP/1.1\r\n\r\n"), SG(7, 38), S(8, okEmpty)},
+		want: []string{
+			"#0 GET /a HTTP/1.1 none body=0 complete => 200 HTTP/1.1 content_length body=0 complete",
+			"#1 GET /b HTTP/1.1 none body=0 complete => 200 HTTP/1.1 content_length body=0 complete",
+			"#2 pipelined GET /c HTTP/1.1 none body=0 complete => 200 HTTP/1.1 content_length body=0 complete [http_resync]",
+			"#3 pipelined GET /d HTTP/1.1 none body=0 complete => -",
+		},
+		anomalies: []string{httpdecode.AnomalyResync},
+	},
+	{
+		// The end of /a's body is lost, and /b came after the last byte
+		// of it that was seen: that /b was sent before the rest is not
+		// known, so it is not called pipelined.
+		name: "tail_lost_before_next_request",
+		steps: []step{C(1, getA), S(2, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello"), C(3, "GET /b HTTP/1.1\r\n\r\n"),
+			SG(4, 5), S(5, okEmpty)},
+		want: []string{
+			"#0 GET /a HTTP/1.1 none body=0 complete => 200 HTTP/1.1 content_length body=5 complete gap=5",
+			"#1 GET /b HTTP/1.1 none body=0 complete => 200 HTTP/1.1 content_length body=0 complete",
+		},
+		check: func(t *testing.T, r *recorder) {
+			if end := resp(r, 0).End; end != 2 {
+				t.Errorf("End of the response whose tail was lost = %d, want 2 (its last byte seen)", end)
+			}
+		},
+	},
+	{
+		// /b was sent while /a's body was still arriving: pipelined, even
+		// though the end of that body was lost.
+		name: "tail_lost_after_next_request",
+		steps: []step{C(1, getA), S(2, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhel"), C(3, "GET /b HTTP/1.1\r\n\r\n"),
+			S(4, "lo"), SG(5, 5), S(6, okEmpty)},
+		want: []string{
+			"#0 GET /a HTTP/1.1 none body=0 complete => 200 HTTP/1.1 content_length body=5 complete gap=5",
+			"#1 pipelined GET /b HTTP/1.1 none body=0 complete => 200 HTTP/1.1 content_length body=0 complete",
+		},
+	},
+	{
 		name: "header_too_large",
 		lim:  httpdecode.Limits{MaxHeaderBytes: 128},
 		steps: []step{C(1, "GET /big HTTP/1.1\r\n"+strings.Repeat("X-Filler-1: aaaaaaaaaaaaaaaaaaaa\r\n", 8)+"\r\nGET /ok HTTP/1.1\r\nHost: x\r\n\r\n"),

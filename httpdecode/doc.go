@@ -28,7 +28,12 @@
 // (request: known method SP target SP "HTTP/1.x"; response: "HTTP/1.x NNN").
 // A gap inside a Content-Length, chunk-data or close-delimited body is
 // counted (Message.GapBytes) and parsing continues; a gap anywhere else
-// causes a resynchronisation.
+// causes a resynchronisation. A message whose last bytes were lost ends at
+// its last byte seen. When server bytes were lost where responses could
+// have been, FIFO pairing would give every later response to the request
+// before its own: unless the client was seen pipelining, the next response
+// answers the newest request sent before it, and the older ones are
+// reported with their response lost (AnomalyResponseLost).
 //
 // Concurrency: none. A Parser or Conn is used from one goroutine; all
 // callbacks run synchronously inside Feed, Gap, End, StartTunnel and Close.

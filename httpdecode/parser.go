@@ -80,8 +80,12 @@ type Done struct {
 	// Complete: the body ended where its framing said (close-delimited:
 	// the direction ended). Truncated: the direction ended first.
 	Complete, Truncated bool
-	// End is the time of the last byte of the message.
+	// End is the time of the last byte of the message that was seen.
 	End int64
+	// TailLost: the message ended in a capture gap (its last bytes, or its
+	// chunk framing, were never seen), so it really ended after End, at
+	// the latest when the gap was reported.
+	TailLost bool
 }
 
 // ParserHandler receives the events of a Parser, synchronously from Feed,
@@ -247,7 +251,8 @@ func (p *Parser) Gap(n int, t int64) {
 			p.remain -= g
 			rem -= g
 			if p.remain == 0 {
-				p.finish(t, true)
+				p.done.TailLost = true
+				p.finish(p.lastT, true)
 			}
 		case stChunkData:
 			g := min(rem, p.remain)
@@ -260,7 +265,8 @@ func (p *Parser) Gap(n int, t int64) {
 		case stChunkSize, stChunkExt, stChunkDataCR, stChunkDataLF, stTrailer:
 			// The chunk framing is lost: the message cannot be followed.
 			p.resyncAfter = true
-			p.finish(t, false)
+			p.done.TailLost = true
+			p.finish(p.lastT, false)
 		case stClose:
 			p.done.GapBytes += rem
 			rem = 0
