@@ -241,6 +241,13 @@ func (a *Analyzer) Exchange(e *analysis.Exchange) {
 		}
 		s.last = x
 		r.answered, r.respStart, r.respEnd = true, p.Start, p.End
+		// Earlier requests without a response were not the connection's
+		// tail (a response lost in a capture gap, or given up).
+		s.unanswered = s.unanswered[:0]
+	} else if h1.ResponseLost(q) {
+		// Answered, but the capture missed it: neither an answered
+		// exchange to judge nor an unanswered tail.
+		s.unanswered = s.unanswered[:0]
 	} else {
 		if e.Index == 0 {
 			by, reason := h1.Persistence(q, nil)

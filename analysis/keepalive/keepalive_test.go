@@ -8,6 +8,7 @@ import (
 	"connscope/analysis/internal/h1"
 	"connscope/analysis/internal/h1/h1test"
 	"connscope/flow"
+	"connscope/httpdecode"
 	"connscope/report"
 )
 
@@ -226,12 +227,29 @@ func TestKeepAliveHang(t *testing.T) {
 				resp(200, 100, 1*ms+firstWait, 2*ms+firstWait, h1test.V10, h1test.Connection("keep-alive"))).
 			Add(rq("GET", "/b", second, second, h1test.V10, h1test.Connection("Keep-Alive")), nil)
 	}
+	lost := func(m *httpdecode.Message) { m.Anomalies = append(m.Anomalies, httpdecode.AnomalyResponseLost) }
+	// ka10 and then /c, answered at 20 ms: /b was not the tail.
+	answeredAfter := func(bOpts ...h1test.Opt) *h1test.Conn {
+		c := h1test.NewConn(1, 40000, 0).
+			Add(rq("GET", "/a", 1*ms, 1*ms), resp(200, 100, 2*ms, 3*ms)).
+			Add(rq("GET", "/b", 10*ms, 10*ms, bOpts...), nil).
+			Add(rq("GET", "/c", 20*ms, 20*ms), resp(200, 100, 21*ms, 22*ms))
+		return c.FIN(c2s, 30*sec).FIN(s2c, 30*sec+1*ms)
+	}
 	cases := []struct {
 		name    string
 		conn    *h1test.Conn
 		hang    bool
 		endedBy string
 	}{
+		// A request whose response the capture lost, or one given up, is
+		// not a hang when later requests were answered; nor is a last
+		// request whose response was lost.
+		{name: "response_lost_then_answered", conn: answeredAfter(lost)},
+		{name: "unanswered_then_answered", conn: answeredAfter()},
+		{name: "last_response_lost", conn: h1test.NewConn(1, 40000, 0).
+			Add(rq("GET", "/a", 1*ms, 1*ms), resp(200, 100, 2*ms, 3*ms)).
+			Add(rq("GET", "/b", 10*ms, 10*ms, lost), nil).FIN(c2s, 30*sec)},
 		// §3.5: the client gave up after 30 s.
 		{name: "client_timeout_after_30s", conn: ka10(1, 0, 10*ms, 0).FIN(c2s, 30*sec+10*ms).FIN(s2c, 30*sec+11*ms), hang: true, endedBy: "client_fin"},
 		{name: "proxy_closes_after_60s", conn: ka10(1, 0, 10*ms, 0).FIN(s2c, 60*sec), hang: true, endedBy: "server_fin"},

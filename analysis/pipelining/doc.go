@@ -18,6 +18,13 @@
 //     handshake's server half (a request seen at the capture point reaches
 //     the server r_S/2 later; the response left it r_S/2 earlier).
 //
+// Capture gaps: the pairing is the parser's (httpdecode.Conn). After server
+// bytes were lost, a client that was not seen pipelining is taken to wait
+// for each response, so a response lost in the gap does not shift every
+// later pair and make each request look pipelined; a response whose last
+// bytes were lost ends at its last byte seen, so a request after that byte
+// is not called pipelined on the strength of bytes nobody saw.
+//
 // Events: ConnOpened, Exchange, ConnClosed. Findings are built when the
 // connection closes (its exchanges arrive before the close).
 //

@@ -182,7 +182,7 @@ func (a *Analyzer) Exchange(e *analysis.Exchange) {
 	if s.requests == 1 {
 		s.firstReqStart, s.firstBy = e.Request.Start, by
 	}
-	s.lastBy, s.lastAnswered = by, e.Response != nil
+	s.lastBy, s.lastAnswered = by, e.Response != nil || h1.ResponseLost(e.Request)
 }
 
 // ConnClosed implements analysis.ConnHandler.

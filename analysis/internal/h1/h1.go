@@ -1,6 +1,7 @@
 package h1
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,14 @@ func HasToken(tokens []string, tok string) bool {
 		}
 	}
 	return false
+}
+
+// ResponseLost reports whether the response to request q was lost in a
+// capture gap (httpdecode.AnomalyResponseLost): the server answered, the
+// capture does not show it, and a later response on the connection was
+// seen.
+func ResponseLost(q *httpdecode.Message) bool {
+	return slices.Contains(q.Anomalies, httpdecode.AnomalyResponseLost)
 }
 
 // Who disabled persistence.
