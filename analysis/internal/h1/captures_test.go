@@ -2,8 +2,10 @@ package h1_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"connscope/analysis"
@@ -16,6 +18,7 @@ import (
 	"connscope/analysis/pipelining"
 	"connscope/analysis/reuse"
 	"connscope/capture"
+	"connscope/httpdecode"
 	"connscope/internal/pipeline"
 	"connscope/report"
 )
@@ -87,6 +90,9 @@ func TestCaptures(t *testing.T) {
 		{capture: "curl_reuse"},
 		{capture: "chunked"},
 		{capture: "ab_keepalive"},
+		// ab_keepalive with two frames cut out (a response, a request):
+		// nothing is pipelined, and no persistence finding comes of it.
+		{capture: "ab_keepalive_drops"},
 		{capture: "server_keepalive_close"},
 		{capture: "nagle_on"},
 		{capture: "refused"},
@@ -249,5 +255,31 @@ func one(t *testing.T, fs []report.Finding) {
 	t.Helper()
 	if len(fs) != 1 {
 		t.Fatalf("got %d findings, want 1: %+v", len(fs), fs)
+	}
+}
+
+// TestCaptureDrops: ab_keepalive_drops is ab_keepalive without the frame of
+// the second response on connection 1 and of the second request on
+// connection 2, as a capture that dropped them. ab waits for each
+// response, so connection 1's third response answers its third request
+// and the second is reported with its response lost; connection 2's
+// second response answers a request the capture does not hold.
+func TestCaptureDrops(t *testing.T) {
+	rep := run(t, "ab_keepalive_drops", analysis.Config{})
+	s := rep.Summary
+	if s.HTTPRequests != 19 || s.HTTPResponses != 19 || s.PipelinedRequests != 0 {
+		t.Errorf("requests %d, responses %d, pipelined %d; want 19, 19, 0", s.HTTPRequests, s.HTTPResponses, s.PipelinedRequests)
+	}
+	var lost []string
+	for _, tx := range rep.Transactions {
+		if slices.Contains(tx.Anomalies, httpdecode.AnomalyResponseLost) {
+			lost = append(lost, fmt.Sprintf("%d/%d status=%d", tx.Connection, tx.Index, tx.Status))
+		}
+		if tx.Connection == 1 && tx.Index == 2 && tx.Status != 200 {
+			t.Errorf("connection 1's third request got status %d, want 200", tx.Status)
+		}
+	}
+	if want := []string{"1/1 status=0"}; !slices.Equal(lost, want) {
+		t.Errorf("responses lost %v, want %v", lost, want)
 	}
 }
