@@ -392,4 +392,9 @@ const (
 	// reported after its quiet linger (Config.QuietLinger) arrived within
 	// its close linger and was counted here only.
 	AnomalyAfterClose = "tcp_packet_after_close"
+	// AnomalyResumedAsNew: data arrived on a connection silent for a second
+	// or more, out of its window by far; it starts a new incarnation of the
+	// tuple whose SYN the capture missed, and the old one is reported as
+	// still open (its close was missed too).
+	AnomalyResumedAsNew = "tcp_resumed_as_new_connection"
 )

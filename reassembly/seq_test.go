@@ -352,3 +352,54 @@ func TestHeldSegmentsKeepTheirTime(t *testing.T) {
 		t.Errorf("times of Data and Gap %v, want %v", cr.times[0], want)
 	}
 }
+
+// TestResumedAsNewConnection: the capture missed a connection's close and
+// the SYN of the next incarnation of its tuple, and Linux carried the
+// sequence space over. A packet after a silence of a second or more whose
+// sequence number (or acknowledgement) is out of the window by far starts
+// a new connection; a jump within reach of the window, or without the
+// silence, is a capture gap of the same one.
+func TestResumedAsNewConnection(t *testing.T) {
+	const jump = 5 << 20
+	open := cat(handshake(1000, 5000), []seg{
+		{at: 10, from: 'c', flags: "PA", seq: 1001, ack: 5001, data: "GET"},
+		{at: 11, from: 's', flags: "A", seq: 5001, ack: 1004},
+	})
+	cases := []struct {
+		name  string
+		next  seg
+		conns int
+	}{
+		{"client data after 2 s", seg{at: 2011, from: 'c', flags: "PA", seq: 1004 + jump, ack: 5001, data: "GET2"}, 2},
+		{"server data acknowledging unseen bytes", seg{at: 2011, from: 's', flags: "PA", seq: 5001, ack: 1004 + jump, data: "200"}, 2},
+		{"the same jump 0.5 s later", seg{at: 511, from: 'c', flags: "PA", seq: 1004 + jump, ack: 5001, data: "GET2"}, 1},
+		{"a jump the window allows", seg{at: 2011, from: 'c', flags: "PA", seq: 1004 + 3000, ack: 5001, data: "GET2"}, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, st := runSegs(t, Config{}, append(slices.Clone(open), tc.next))
+			if len(r.conns) != tc.conns {
+				t.Fatalf("%d connections, want %d", len(r.conns), tc.conns)
+			}
+			want := uint64(0)
+			if tc.conns == 2 {
+				want = 1
+				if first := r.conn(t, 1); first.stream[0] != "GET<end>" || first.closed.Close.Kind != CloseOpen {
+					t.Errorf("first incarnation: stream %q, close %v", first.stream[0], first.closed.Close.Kind)
+				}
+				d := 0
+				if tc.next.from == 's' {
+					d = 1
+				}
+				if second := r.conn(t, 2); second.stream[d] != tc.next.data+"<end>" {
+					t.Errorf("second incarnation: streams %q", second.stream)
+				}
+			} else if c := r.conn(t, 1); c.closed.Dir[0].GapBytes == 0 {
+				t.Errorf("same connection without a gap: %+v", c.closed.Dir[0])
+			}
+			if n := st.Anomalies[AnomalyResumedAsNew]; n != want {
+				t.Errorf("%s counted %d times, want %d", AnomalyResumedAsNew, n, want)
+			}
+		})
+	}
+}

@@ -39,6 +39,7 @@ const (
 	anBadFlags
 	anDataAfterFIN
 	anAfterClose
+	anResumedAsNew
 	numAnomalies
 )
 
@@ -51,6 +52,7 @@ var anomalyNames = [numAnomalies]string{
 	anBadFlags:       AnomalyBadFlags,
 	anDataAfterFIN:   AnomalyDataAfterFIN,
 	anAfterClose:     AnomalyAfterClose,
+	anResumedAsNew:   AnomalyResumedAsNew,
 }
 
 // oooSeg is one buffered out-of-order segment.
@@ -396,6 +398,11 @@ func (t *Tracker) Packet(p *capture.Packet) {
 		t.finalize(c, CloseOpen)
 		c = nil
 	}
+	if c != nil && t.resumesAsNew(c, srcIsLo, p) {
+		t.anomaly(anResumedAsNew)
+		t.finalize(c, CloseOpen)
+		c = nil
+	}
 	if c == nil {
 		// A SYN starts a new incarnation whether or not the tuple is
 		// remembered: only other packets look it up. The new incarnation's
@@ -541,6 +548,60 @@ func (t *Tracker) synStartsNew(c *Conn, srcIsLo bool, seq uint32) bool {
 	}
 	h := &c.t.h[d]
 	return h.seqKnown && h.isn != seq+1
+}
+
+// Bounds of resumesAsNew.
+const (
+	// resumeIdle is the least silence of a connection before a packet that
+	// jumps out of its window starts a new incarnation.
+	resumeIdle = flow.Time(time.Second)
+	// resumeMinJump is the least jump, whatever the window.
+	resumeMinJump = 1 << 20
+)
+
+// resumesAsNew reports whether packet p, on open connection c, belongs to
+// a new incarnation of the tuple whose SYN the capture missed (as it
+// missed the old one's close). Linux keeps the sequence space going across
+// incarnations (RFC 6528 ISNs advance with the clock; a SYN to a TIME_WAIT
+// socket gets an ISN just past the old one), and keeps the timestamp clock,
+// so nothing random gives it away. What does: after a silence of a second
+// or more, the packet's sequence number, or the one it acknowledges, is
+// out of the window by far. A sender never sends past the receiver's
+// window, so a jump of more than four times the largest window the
+// receiver advertised (and at least 1 MiB) would need the capture to have
+// missed whole windows of the connection, and every packet of it, for that
+// second. A SYN/ACK counts by its acknowledgement (the server's new ISN
+// may be just past its old sequence space).
+func (t *Tracker) resumesAsNew(c *Conn, srcIsLo bool, p *capture.Packet) bool {
+	if p.Flags&(capture.FlagSYN|capture.FlagACK) == capture.FlagSYN || p.Flags&capture.FlagRST != 0 ||
+		c.t.closed || p.Time-c.End < resumeIdle {
+		return false
+	}
+	d := c.dirOf(srcIsLo)
+	h, peer := &c.t.h[d], &c.t.h[d^1]
+	if p.Flags&capture.FlagSYN == 0 && h.seqKnown && outOfWindow(p.Seq, h.next, peer) {
+		return true
+	}
+	return p.Flags&capture.FlagACK != 0 && peer.seqKnown && outOfWindow(p.Ack, peer.next, h)
+}
+
+// outOfWindow reports whether seq is further from next than a receiver
+// advertising recv's windows allows (see resumesAsNew): four times the
+// largest window it advertised (its SYN's, unscaled, while it advertised
+// no other). False when its window scale is not known.
+func outOfWindow(seq, next uint32, recv *half) bool {
+	var win int64
+	switch {
+	case recv.wscale < 0 || !recv.winSeen:
+		return false
+	case recv.maxWindow > 0:
+		win = 4 * int64(recv.maxWindow) << recv.wscale
+	default:
+		win = 4 * int64(recv.window)
+	}
+	bound := max(win, resumeMinJump)
+	jump := int64(int32(seq - next))
+	return jump > bound || -jump > bound
 }
 
 // wellKnownPorts are service ports that beat any other port in the role
