@@ -392,9 +392,10 @@ const (
 	// reported after its quiet linger (Config.QuietLinger) arrived within
 	// its close linger and was counted here only.
 	AnomalyAfterClose = "tcp_packet_after_close"
-	// AnomalyResumedAsNew: data arrived on a connection silent for a second
-	// or more, out of its window by far; it starts a new incarnation of the
-	// tuple whose SYN the capture missed, and the old one is reported as
-	// still open (its close was missed too).
-	AnomalyResumedAsNew = "tcp_resumed_as_new_connection"
+	// AnomalyNewWithoutSYN: a packet that cannot belong to the connection
+	// of its tuple (past the FIN of a connection closed both ways, or out of
+	// the window by far after a second of silence) started a new
+	// incarnation whose SYN the capture missed. An open connection left
+	// behind is reported as still open: its close was missed too.
+	AnomalyNewWithoutSYN = "tcp_new_incarnation_without_syn"
 )

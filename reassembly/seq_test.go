@@ -353,52 +353,66 @@ func TestHeldSegmentsKeepTheirTime(t *testing.T) {
 	}
 }
 
-// TestResumedAsNewConnection: the capture missed a connection's close and
-// the SYN of the next incarnation of its tuple, and Linux carried the
-// sequence space over. A packet after a silence of a second or more whose
-// sequence number (or acknowledgement) is out of the window by far starts
-// a new connection; a jump within reach of the window, or without the
-// silence, is a capture gap of the same one.
-func TestResumedAsNewConnection(t *testing.T) {
+// TestNewIncarnationWithoutSYN: the capture missed the SYN of the next
+// incarnation of a tuple, and Linux carried the sequence space over.
+//
+// On an open connection (its close missed too), a packet after a silence of
+// a second or more whose sequence number (or acknowledgement) is out of the
+// window by far starts a new connection; a jump within reach of the window,
+// or without the silence, is a capture gap of the same one. On a connection
+// closed by FIN both ways, a packet past its direction's FIN starts a new
+// one at once; a FIN sent again, or an ACK after it, does not.
+func TestNewIncarnationWithoutSYN(t *testing.T) {
 	const jump = 5 << 20
 	open := cat(handshake(1000, 5000), []seg{
 		{at: 10, from: 'c', flags: "PA", seq: 1001, ack: 5001, data: "GET"},
 		{at: 11, from: 's', flags: "A", seq: 5001, ack: 1004},
 	})
+	// The client's FIN is at 1004, the server's at 5001.
+	closed := cat(open, []seg{
+		{at: 12, from: 'c', flags: "FA", seq: 1004, ack: 5001},
+		{at: 13, from: 's', flags: "FA", seq: 5001, ack: 1005},
+		{at: 14, from: 'c', flags: "A", seq: 1005, ack: 5002},
+	})
 	cases := []struct {
 		name  string
+		base  []seg
 		next  seg
 		conns int
 	}{
-		{"client data after 2 s", seg{at: 2011, from: 'c', flags: "PA", seq: 1004 + jump, ack: 5001, data: "GET2"}, 2},
-		{"server data acknowledging unseen bytes", seg{at: 2011, from: 's', flags: "PA", seq: 5001, ack: 1004 + jump, data: "200"}, 2},
-		{"the same jump 0.5 s later", seg{at: 511, from: 'c', flags: "PA", seq: 1004 + jump, ack: 5001, data: "GET2"}, 1},
-		{"a jump the window allows", seg{at: 2011, from: 'c', flags: "PA", seq: 1004 + 3000, ack: 5001, data: "GET2"}, 1},
+		{"client data after 2 s", open, seg{at: 2011, from: 'c', flags: "PA", seq: 1004 + jump, ack: 5001, data: "GET2"}, 2},
+		{"server data acknowledging unseen bytes", open, seg{at: 2011, from: 's', flags: "PA", seq: 5001, ack: 1004 + jump, data: "200"}, 2},
+		{"the same jump 0.5 s later", open, seg{at: 511, from: 'c', flags: "PA", seq: 1004 + jump, ack: 5001, data: "GET2"}, 1},
+		{"a jump the window allows", open, seg{at: 2011, from: 'c', flags: "PA", seq: 1004 + 3000, ack: 5001, data: "GET2"}, 1},
+		{"data past the FIN", closed, seg{at: 60, from: 's', flags: "PA", seq: 5002 + 65537, ack: 9000, data: "200"}, 2},
+		{"FIN sent again", closed, seg{at: 60, from: 's', flags: "FA", seq: 5001, ack: 1005}, 1},
+		{"ACK after the FIN", closed, seg{at: 60, from: 'c', flags: "A", seq: 1005, ack: 5002}, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r, st := runSegs(t, Config{}, append(slices.Clone(open), tc.next))
+			r, st := runSegs(t, Config{}, append(slices.Clone(tc.base), tc.next))
 			if len(r.conns) != tc.conns {
 				t.Fatalf("%d connections, want %d", len(r.conns), tc.conns)
 			}
 			want := uint64(0)
+			first := r.conn(t, 1)
 			if tc.conns == 2 {
 				want = 1
-				if first := r.conn(t, 1); first.stream[0] != "GET<end>" || first.closed.Close.Kind != CloseOpen {
-					t.Errorf("first incarnation: stream %q, close %v", first.stream[0], first.closed.Close.Kind)
+				if first.stream[0] != "GET<end>" {
+					t.Errorf("first incarnation: client stream %q", first.stream[0])
 				}
 				d := 0
 				if tc.next.from == 's' {
 					d = 1
 				}
-				if second := r.conn(t, 2); second.stream[d] != tc.next.data+"<end>" {
-					t.Errorf("second incarnation: streams %q", second.stream)
+				if second := r.conn(t, 2); second.stream[d] != tc.next.data+"<end>" || second.opened.Handshake.SYN != 0 {
+					t.Errorf("second incarnation: streams %q, SYN at %v", second.stream, second.opened.Handshake.SYN)
 				}
-			} else if c := r.conn(t, 1); c.closed.Dir[0].GapBytes == 0 {
-				t.Errorf("same connection without a gap: %+v", c.closed.Dir[0])
+			} else if tc.next.data != "" && first.closed.Dir[0].GapBytes == 0 {
+				t.Errorf("same connection without a gap: %+v", first.closed.Dir[0])
 			}
-			if n := st.Anomalies[AnomalyResumedAsNew]; n != want {
-				t.Errorf("%s counted %d times, want %d", AnomalyResumedAsNew, n, want)
+			if n := st.Anomalies[AnomalyNewWithoutSYN]; n != want {
+				t.Errorf("%s counted %d times, want %d", AnomalyNewWithoutSYN, n, want)
 			}
 		})
 	}

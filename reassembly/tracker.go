@@ -39,7 +39,7 @@ const (
 	anBadFlags
 	anDataAfterFIN
 	anAfterClose
-	anResumedAsNew
+	anNewWithoutSYN
 	numAnomalies
 )
 
@@ -52,7 +52,7 @@ var anomalyNames = [numAnomalies]string{
 	anBadFlags:       AnomalyBadFlags,
 	anDataAfterFIN:   AnomalyDataAfterFIN,
 	anAfterClose:     AnomalyAfterClose,
-	anResumedAsNew:   AnomalyResumedAsNew,
+	anNewWithoutSYN:  AnomalyNewWithoutSYN,
 }
 
 // oooSeg is one buffered out-of-order segment.
@@ -398,8 +398,8 @@ func (t *Tracker) Packet(p *capture.Packet) {
 		t.finalize(c, CloseOpen)
 		c = nil
 	}
-	if c != nil && t.resumesAsNew(c, srcIsLo, p) {
-		t.anomaly(anResumedAsNew)
+	if c != nil && (t.pastFIN(c, srcIsLo, p) || t.resumesAsNew(c, srcIsLo, p)) {
+		t.anomaly(anNewWithoutSYN)
 		t.finalize(c, CloseOpen)
 		c = nil
 	}
@@ -548,6 +548,25 @@ func (t *Tracker) synStartsNew(c *Conn, srcIsLo bool, seq uint32) bool {
 	}
 	h := &c.t.h[d]
 	return h.seqKnown && h.isn != seq+1
+}
+
+// pastFIN reports whether packet p (not a SYN or RST) starts after the FIN
+// of its direction on connection c, closed by FIN both ways: nothing
+// follows a FIN in the same incarnation (RFC 9293 §3.10.7.4), so it is a
+// new incarnation whose SYN the capture missed (on Linux the next one's
+// sequence numbers start just past the old ones: a SYN to a TIME_WAIT
+// socket gets an ISN 65537 past its last, and a client's advances with the
+// clock). A pure ACK after the FIN carries the FIN's sequence number plus
+// one, and is not past it.
+func (t *Tracker) pastFIN(c *Conn, srcIsLo bool, p *capture.Packet) bool {
+	if !c.t.finBoth || p.Flags&(capture.FlagSYN|capture.FlagRST) != 0 {
+		return false
+	}
+	h := &c.t.h[c.dirOf(srcIsLo)]
+	if p.PayloadLen == 0 && p.Flags&capture.FlagFIN == 0 {
+		return seqGT(p.Seq, h.finSeq+1)
+	}
+	return seqGT(p.Seq, h.finSeq)
 }
 
 // Bounds of resumesAsNew.
