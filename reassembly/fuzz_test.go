@@ -66,9 +66,9 @@ func checkInvariants(t *testing.T, cfg Config, pkts []*capture.Packet) {
 		if n := len(tr.tombs); n > cfg.withDefaults().MaxConns {
 			t.Fatalf("%d tombs remembered, cap %d", n, cfg.withDefaults().MaxConns)
 		}
-		for k, until := range tr.tombs {
-			if until <= tr.now-tombSweep {
-				t.Fatalf("tomb of %v ended at %v, still remembered at %v", k, until, tr.now)
+		for k, tb := range tr.tombs {
+			if tb.until <= tr.now-tombSweep {
+				t.Fatalf("tomb of %v ended at %v, still remembered at %v", k, tb.until, tr.now)
 			}
 		}
 	}

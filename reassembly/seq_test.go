@@ -387,6 +387,9 @@ func TestNewIncarnationWithoutSYN(t *testing.T) {
 		{"data past the FIN", closed, seg{at: 60, from: 's', flags: "PA", seq: 5002 + 65537, ack: 9000, data: "200"}, 2},
 		{"FIN sent again", closed, seg{at: 60, from: 's', flags: "FA", seq: 5001, ack: 1005}, 1},
 		{"ACK after the FIN", closed, seg{at: 60, from: 'c', flags: "A", seq: 1005, ack: 5002}, 1},
+		// Past the quiet linger only the tuple and its FINs are kept.
+		{"data past the FIN of a retired connection", closed, seg{at: 2000, from: 's', flags: "PA", seq: 5002 + 65537, ack: 9000, data: "200"}, 2},
+		{"ACK after the FIN of a retired connection", closed, seg{at: 2000, from: 'c', flags: "A", seq: 1005, ack: 5002}, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -410,6 +413,9 @@ func TestNewIncarnationWithoutSYN(t *testing.T) {
 				}
 			} else if tc.next.data != "" && first.closed.Dir[0].GapBytes == 0 {
 				t.Errorf("same connection without a gap: %+v", first.closed.Dir[0])
+			}
+			if tc.next.at == 2000 && tc.conns == 1 && st.Anomalies[AnomalyAfterClose] != 1 {
+				t.Errorf("%s = %d, want 1", AnomalyAfterClose, st.Anomalies[AnomalyAfterClose])
 			}
 			if n := st.Anomalies[AnomalyNewWithoutSYN]; n != want {
 				t.Errorf("%s counted %d times, want %d", AnomalyNewWithoutSYN, n, want)

@@ -267,7 +267,7 @@ type Tracker struct {
 	// connections reported after the quiet linger. Expired ones are
 	// forgotten when looked up and by a sweep every tombSweep of packet
 	// time (sweepAt: the next one).
-	tombs   map[flow.Key]flow.Time
+	tombs   map[flow.Key]tomb
 	sweepAt flow.Time
 	bufs    connHeap
 
@@ -303,7 +303,7 @@ func New(cfg Config, sink Sink) *Tracker {
 		cfg:    cfg,
 		sink:   sink,
 		table:  make(map[flow.Key]*Conn),
-		tombs:  make(map[flow.Key]flow.Time),
+		tombs:  make(map[flow.Key]tomb),
 		idle:   flow.Time(cfg.IdleTimeout),
 		linger: flow.Time(cfg.CloseLinger),
 	}
@@ -408,7 +408,7 @@ func (t *Tracker) Packet(p *capture.Packet) {
 		// remembered: only other packets look it up. The new incarnation's
 		// packets find it in the table first, and its report forgets the
 		// tomb (finalize).
-		if len(t.tombs) > 0 && p.Flags&(capture.FlagSYN|capture.FlagACK) != capture.FlagSYN && t.inTomb(key) {
+		if len(t.tombs) > 0 && p.Flags&(capture.FlagSYN|capture.FlagACK) != capture.FlagSYN && t.inTomb(key, srcIsLo, p) {
 			return
 		}
 		c = t.newConn(key, srcIsLo, p)
@@ -462,7 +462,11 @@ func finsAcked(c *Conn) bool {
 // counted instead of starting a connection of its own.
 func (t *Tracker) retire(c *Conn) {
 	key, until := c.Key, c.t.closedAt+t.linger
-	t.finalize(c, CloseOpen)
+	fin := [2]uint32{c.t.h[flow.ClientToServer].finSeq, c.t.h[flow.ServerToClient].finSeq}
+	if !c.t.loIsClient {
+		fin[0], fin[1] = fin[1], fin[0]
+	}
+	t.finalize(c, CloseOpen) // c is recycled
 	if until <= t.now {
 		return
 	}
@@ -472,17 +476,35 @@ func (t *Tracker) retire(c *Conn) {
 			return // as many tuples as connections: this one is not remembered
 		}
 	}
-	t.tombs[key] = until
+	t.tombs[key] = tomb{until: until, fin: fin}
+}
+
+// tomb is what the tracker keeps of a retired connection's tuple: the end
+// of its linger, and the sequence numbers of its FINs (it closed by FIN
+// both ways), of the Lo and the Hi endpoint of its key.
+type tomb struct {
+	until flow.Time
+	fin   [2]uint32
 }
 
 // inTomb reports whether a packet of key belongs to a retired
 // connection's tuple within its linger, and counts it.
-func (t *Tracker) inTomb(key flow.Key) bool {
-	until, ok := t.tombs[key]
+func (t *Tracker) inTomb(key flow.Key, srcIsLo bool, p *capture.Packet) bool {
+	tb, ok := t.tombs[key]
 	if !ok {
 		return false
 	}
-	if until <= t.now {
+	if tb.until <= t.now {
+		delete(t.tombs, key)
+		return false
+	}
+	side := 1
+	if srcIsLo {
+		side = 0
+	}
+	if p.Flags&capture.FlagRST == 0 && pastSeq(p, tb.fin[side]) {
+		// A new incarnation whose SYN the capture missed (see pastFIN).
+		t.anomaly(anNewWithoutSYN)
 		delete(t.tombs, key)
 		return false
 	}
@@ -497,8 +519,8 @@ const tombSweep = flow.Time(250 * time.Millisecond)
 // sweepTombs forgets the tombs whose linger has ended. The map is walked
 // in no particular order; what it holds afterwards does not depend on it.
 func (t *Tracker) sweepTombs() {
-	for k, until := range t.tombs {
-		if until <= t.now {
+	for k, tb := range t.tombs {
+		if tb.until <= t.now {
 			delete(t.tombs, k)
 		}
 	}
@@ -562,11 +584,16 @@ func (t *Tracker) pastFIN(c *Conn, srcIsLo bool, p *capture.Packet) bool {
 	if !c.t.finBoth || p.Flags&(capture.FlagSYN|capture.FlagRST) != 0 {
 		return false
 	}
-	h := &c.t.h[c.dirOf(srcIsLo)]
+	return pastSeq(p, c.t.h[c.dirOf(srcIsLo)].finSeq)
+}
+
+// pastSeq reports whether packet p starts past a FIN at finSeq of its
+// direction: a pure ACK past finSeq+1, anything else past finSeq.
+func pastSeq(p *capture.Packet, finSeq uint32) bool {
 	if p.PayloadLen == 0 && p.Flags&capture.FlagFIN == 0 {
-		return seqGT(p.Seq, h.finSeq+1)
+		return seqGT(p.Seq, finSeq+1)
 	}
-	return seqGT(p.Seq, h.finSeq)
+	return seqGT(p.Seq, finSeq)
 }
 
 // Bounds of resumesAsNew.
