@@ -31,8 +31,9 @@ type Config struct {
 	// QuietLinger shortens the linger of a connection closed by FIN both
 	// ways once both FINs are acknowledged: it is reported after this long
 	// (packet time) from then, and for the rest of its CloseLinger only its
-	// tuple is kept, so that a late packet is counted (AnomalyAfterClose)
-	// instead of starting a connection of its own. Late packets of such
+	// tuple and its FINs' sequence numbers are kept, so that a late packet
+	// is counted (AnomalyAfterClose) instead of starting a connection of its
+	// own (a packet past a FIN does start one: AnomalyNewWithoutSYN). Late packets of such
 	// connections come within milliseconds (crossed ACKs, duplicates); a
 	// FIN retransmitted because the last ACK was lost past the capture
 	// point comes after the sender's RTO (200 ms on Linux). Negative
