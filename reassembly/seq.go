@@ -307,9 +307,9 @@ func (t *Tracker) skipTo(c *Conn, d flow.Dir, target uint32, tm flow.Time) {
 	}
 }
 
-// heldTime is the time to deliver buffered segment s at once the hole
-// before it is declared lost at tm: its capture time, but not before the
-// direction's previous delivery nor after tm.
+// heldTime is the time at which buffered segment s is delivered once the
+// hole before it was declared lost at tm: its capture time, but not before
+// the direction's previous delivery nor after tm.
 func heldTime(h *half, s *oooSeg, tm flow.Time) flow.Time {
 	return min(max(s.t, h.streamT), tm)
 }

@@ -387,6 +387,7 @@ func TestNewIncarnationWithoutSYN(t *testing.T) {
 		{"data past the FIN", closed, seg{at: 60, from: 's', flags: "PA", seq: 5002 + 65537, ack: 9000, data: "200"}, 2},
 		{"FIN sent again", closed, seg{at: 60, from: 's', flags: "FA", seq: 5001, ack: 1005}, 1},
 		{"ACK after the FIN", closed, seg{at: 60, from: 'c', flags: "A", seq: 1005, ack: 5002}, 1},
+		{"SYN/ACK past the FIN", closed, seg{at: 60, from: 's', flags: "SA", seq: 5002 + 65537, ack: 9000}, 2},
 		// Past the quiet linger only the tuple and its FINs are kept.
 		{"data past the FIN of a retired connection", closed, seg{at: 2000, from: 's', flags: "PA", seq: 5002 + 65537, ack: 9000, data: "200"}, 2},
 		{"ACK after the FIN of a retired connection", closed, seg{at: 2000, from: 'c', flags: "A", seq: 1005, ack: 5002}, 1},

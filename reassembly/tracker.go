@@ -572,8 +572,9 @@ func (t *Tracker) synStartsNew(c *Conn, srcIsLo bool, seq uint32) bool {
 	return h.seqKnown && h.isn != seq+1
 }
 
-// pastFIN reports whether packet p (not a SYN or RST) starts after the FIN
-// of its direction on connection c, closed by FIN both ways: nothing
+// pastFIN reports whether packet p (not a SYN without ACK, which
+// synStartsNew judges, nor an RST) starts after the FIN of its direction on
+// connection c, closed by FIN both ways: nothing
 // follows a FIN in the same incarnation (RFC 9293 §3.10.7.4), so it is a
 // new incarnation whose SYN the capture missed (on Linux the next one's
 // sequence numbers start just past the old ones: a SYN to a TIME_WAIT
@@ -581,7 +582,7 @@ func (t *Tracker) synStartsNew(c *Conn, srcIsLo bool, seq uint32) bool {
 // clock). A pure ACK after the FIN carries the FIN's sequence number plus
 // one, and is not past it.
 func (t *Tracker) pastFIN(c *Conn, srcIsLo bool, p *capture.Packet) bool {
-	if !c.t.finBoth || p.Flags&(capture.FlagSYN|capture.FlagRST) != 0 {
+	if !c.t.finBoth || p.Flags&(capture.FlagSYN|capture.FlagACK) == capture.FlagSYN || p.Flags&capture.FlagRST != 0 {
 		return false
 	}
 	return pastSeq(p, c.t.h[c.dirOf(srcIsLo)].finSeq)
