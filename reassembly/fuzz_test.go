@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -80,10 +81,14 @@ func checkInvariants(t *testing.T, cfg Config, pkts []*capture.Packet) {
 	if uint64(len(r.conns)) != st.Conns || len(r.order) != len(r.conns) {
 		t.Fatalf("conns %d opened %d closed %d", st.Conns, len(r.conns), len(r.order))
 	}
+	monotonic := slices.IsSortedFunc(pkts, func(a, b *capture.Packet) int { return cmp.Compare(a.Time, b.Time) })
 	for id, cr := range r.conns {
 		for d := range 2 {
 			if strings.Count(cr.stream[d], "<end>") != 1 || !strings.HasSuffix(cr.stream[d], "<end>") {
 				t.Fatalf("conn %d dir %d transcript %q", id, d, cr.stream[d])
+			}
+			if monotonic && !slices.IsSorted(cr.times[d]) {
+				t.Fatalf("conn %d dir %d: Data and Gap times go backwards: %v", id, d, cr.times[d])
 			}
 		}
 		c := cr.closed

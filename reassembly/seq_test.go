@@ -351,6 +351,19 @@ func TestHeldSegmentsKeepTheirTime(t *testing.T) {
 	if want := ms(10, 11, 11, 12); !slices.Equal(cr.times[0], want) {
 		t.Errorf("times of Data and Gap %v, want %v", cr.times[0], want)
 	}
+
+	// "de" fills part of the hole at 13 ms: "jkl", buffered at 11 ms,
+	// is delivered at 13, not before bytes delivered ahead of it.
+	rows = cat(handshake(1000, 5000), c2s(10, seg{seq: 1001, data: "abc"}, seg{seq: 1010, data: "jkl"}),
+		[]seg{{at: 13, from: 'c', flags: "PA", seq: 1004, ack: 5001, data: "de"}, {at: 20, from: 's', flags: "A", seq: 5001, ack: 1013}})
+	r, _ = runSegs(t, Config{}, rows)
+	cr = r.conn(t, 1)
+	if want := "abcde<gap:4>jkl<end>"; cr.stream[0] != want {
+		t.Fatalf("stream %q, want %q", cr.stream[0], want)
+	}
+	if want := ms(10, 13, 13, 13); !slices.Equal(cr.times[0], want) {
+		t.Errorf("times of Data and Gap %v, want %v", cr.times[0], want)
+	}
 }
 
 // TestNewIncarnationWithoutSYN: the capture missed the SYN of the next
