@@ -32,12 +32,13 @@ type Config struct {
 	// ways once both FINs are acknowledged: it is reported after this long
 	// (packet time) from then, and for the rest of its CloseLinger only its
 	// tuple and its FINs' sequence numbers are kept, so that a late packet
-	// is counted (AnomalyAfterClose) instead of starting a connection of its
-	// own (a packet past a FIN does start one: AnomalyNewWithoutSYN). Late packets of such
-	// connections come within milliseconds (crossed ACKs, duplicates); a
-	// FIN retransmitted because the last ACK was lost past the capture
-	// point comes after the sender's RTO (200 ms on Linux). Negative
-	// keeps every closed connection for its whole CloseLinger.
+	// is counted (AnomalyAfterClose) instead of starting a connection of
+	// its own (a packet past a FIN does start one: AnomalyNewWithoutSYN).
+	// Late packets of such connections come within milliseconds (crossed
+	// ACKs, duplicates); a FIN retransmitted because the last ACK was lost
+	// past the capture point comes after the sender's RTO (200 ms on
+	// Linux). Negative keeps every closed connection for its whole
+	// CloseLinger.
 	QuietLinger time.Duration
 	// SettleDelay is how long (packet time) after both FINs of a
 	// connection were acknowledged a Sink that implements Settler is told
