@@ -388,28 +388,36 @@ func TestNewIncarnationWithoutSYN(t *testing.T) {
 		{at: 14, from: 'c', flags: "A", seq: 1005, ack: 5002},
 	})
 	cases := []struct {
-		name  string
-		base  []seg
-		next  seg
-		conns int
+		name     string
+		base     []seg
+		next     seg
+		conns    int
+		blackout bool // no other packet captured during the silence
 	}{
-		{"client data after 2 s", open, seg{at: 2011, from: 'c', flags: "PA", seq: 1004 + jump, ack: 5001, data: "GET2"}, 2},
-		{"server data acknowledging unseen bytes", open, seg{at: 2011, from: 's', flags: "PA", seq: 5001, ack: 1004 + jump, data: "200"}, 2},
-		{"the same jump 0.5 s later", open, seg{at: 511, from: 'c', flags: "PA", seq: 1004 + jump, ack: 5001, data: "GET2"}, 1},
-		{"a jump the window allows", open, seg{at: 2011, from: 'c', flags: "PA", seq: 1004 + 3000, ack: 5001, data: "GET2"}, 1},
-		{"data past the FIN", closed, seg{at: 60, from: 's', flags: "PA", seq: 5002 + 65537, ack: 9000, data: "200"}, 2},
-		{"FIN sent again", closed, seg{at: 60, from: 's', flags: "FA", seq: 5001, ack: 1005}, 1},
-		{"ACK after the FIN", closed, seg{at: 60, from: 'c', flags: "A", seq: 1005, ack: 5002}, 1},
-		{"SYN/ACK past the FIN", closed, seg{at: 60, from: 's', flags: "SA", seq: 5002 + 65537, ack: 9000}, 2},
+		{"client data after 2 s", open, seg{at: 2011, from: 'c', flags: "PA", seq: 1004 + jump, ack: 5001, data: "GET2"}, 2, false},
+		{"server data acknowledging unseen bytes", open, seg{at: 2011, from: 's', flags: "PA", seq: 5001, ack: 1004 + jump, data: "200"}, 2, false},
+		{"the same jump 0.5 s later", open, seg{at: 511, from: 'c', flags: "PA", seq: 1004 + jump, ack: 5001, data: "GET2"}, 1, false},
+		{"a jump the window allows", open, seg{at: 2011, from: 'c', flags: "PA", seq: 1004 + 3000, ack: 5001, data: "GET2"}, 1, false},
+		{"the same jump when the whole capture was silent", open, seg{at: 2011, from: 'c', flags: "PA", seq: 1004 + jump, ack: 5001, data: "GET2"}, 1, true},
+		{"data past the FIN", closed, seg{at: 60, from: 's', flags: "PA", seq: 5002 + 65537, ack: 9000, data: "200"}, 2, false},
+		{"FIN sent again", closed, seg{at: 60, from: 's', flags: "FA", seq: 5001, ack: 1005}, 1, false},
+		{"ACK after the FIN", closed, seg{at: 60, from: 'c', flags: "A", seq: 1005, ack: 5002}, 1, false},
+		{"SYN/ACK past the FIN", closed, seg{at: 60, from: 's', flags: "SA", seq: 5002 + 65537, ack: 9000}, 2, false},
 		// Past the quiet linger only the tuple and its FINs are kept.
-		{"data past the FIN of a retired connection", closed, seg{at: 2000, from: 's', flags: "PA", seq: 5002 + 65537, ack: 9000, data: "200"}, 2},
-		{"ACK after the FIN of a retired connection", closed, seg{at: 2000, from: 'c', flags: "A", seq: 1005, ack: 5002}, 1},
+		{"data past the FIN of a retired connection", closed, seg{at: 2000, from: 's', flags: "PA", seq: 5002 + 65537, ack: 9000, data: "200"}, 2, false},
+		{"ACK after the FIN of a retired connection", closed, seg{at: 2000, from: 'c', flags: "A", seq: 1005, ack: 5002}, 1, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r, st := runSegs(t, Config{}, append(slices.Clone(tc.base), tc.next))
-			if len(r.conns) != tc.conns {
-				t.Fatalf("%d connections, want %d", len(r.conns), tc.conns)
+			rows, other := slices.Clone(tc.base), 0
+			if tc.next.at > 1000 && !tc.blackout {
+				// Other traffic was captured during the connection's
+				// silence: a SYN of another tuple, connection 2.
+				rows, other = append(rows, seg{at: tc.next.at - 10, from: 'c', flags: "S", seq: 7000, cli: clientN(9)}), 1
+			}
+			r, st := runSegs(t, Config{}, append(rows, tc.next))
+			if len(r.conns)-other != tc.conns {
+				t.Fatalf("%d connections besides the other traffic, want %d", len(r.conns)-other, tc.conns)
 			}
 			want := uint64(0)
 			first := r.conn(t, 1)
@@ -422,7 +430,7 @@ func TestNewIncarnationWithoutSYN(t *testing.T) {
 				if tc.next.from == 's' {
 					d = 1
 				}
-				if second := r.conn(t, 2); second.stream[d] != tc.next.data+"<end>" || second.opened.Handshake.SYN != 0 {
+				if second := r.conn(t, flow.ConnID(2+other)); second.stream[d] != tc.next.data+"<end>" || second.opened.Handshake.SYN != 0 {
 					t.Errorf("second incarnation: streams %q, SYN at %v", second.stream, second.opened.Handshake.SYN)
 				}
 			} else if tc.next.data != "" && first.closed.Dir[0].GapBytes == 0 {

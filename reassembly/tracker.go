@@ -375,6 +375,10 @@ func (t *Tracker) Packet(p *capture.Packet) {
 		return
 	}
 	t.packets++
+	quiet := flow.Time(0) // how long the capture had no TCP packet before p
+	if t.started {
+		quiet = p.Time - t.now
+	}
 	switch {
 	case !t.started || p.Time > t.now:
 		t.now, t.started = p.Time, true
@@ -398,7 +402,7 @@ func (t *Tracker) Packet(p *capture.Packet) {
 		t.finalize(c, CloseOpen)
 		c = nil
 	}
-	if c != nil && (t.pastFIN(c, srcIsLo, p) || t.resumesAsNew(c, srcIsLo, p)) {
+	if c != nil && (t.pastFIN(c, srcIsLo, p) || t.resumesAsNew(c, srcIsLo, p, quiet)) {
 		t.anomaly(anNewWithoutSYN)
 		t.finalize(c, CloseOpen)
 		c = nil
@@ -617,11 +621,15 @@ const (
 // window, so a jump of more than four times the largest window the
 // receiver advertised (and at least 1 MiB) would need the capture to have
 // missed whole windows of the connection, and every packet of it, for that
-// second. A SYN/ACK counts by its acknowledgement (the server's new ISN
-// may be just past its old sequence space).
-func (t *Tracker) resumesAsNew(c *Conn, srcIsLo bool, p *capture.Packet) bool {
+// second, while it caught other traffic: when the whole capture was silent
+// for half the connection's silence or more (quiet: since its previous
+// packet), the capture itself may have stopped, and a connection on a fast
+// path could have moved that far. A SYN/ACK counts by its acknowledgement
+// (the server's new ISN may be just past its old sequence space).
+func (t *Tracker) resumesAsNew(c *Conn, srcIsLo bool, p *capture.Packet, quiet flow.Time) bool {
+	silence := p.Time - c.End
 	if p.Flags&(capture.FlagSYN|capture.FlagACK) == capture.FlagSYN || p.Flags&capture.FlagRST != 0 ||
-		c.t.closed || p.Time-c.End < resumeIdle {
+		c.t.closed || silence < resumeIdle || quiet >= silence/2 {
 		return false
 	}
 	d := c.dirOf(srcIsLo)
