@@ -445,3 +445,26 @@ func TestNewIncarnationWithoutSYN(t *testing.T) {
 		})
 	}
 }
+
+// TestNewIncarnationNotAfterLiveStall: on a live capture the clock moves on
+// without packets (Advance), but a silence of the whole capture is still
+// one: the jump after it is a gap, not a new connection.
+func TestNewIncarnationNotAfterLiveStall(t *testing.T) {
+	rows := cat(handshake(1000, 5000), []seg{
+		{at: 10, from: 'c', flags: "PA", seq: 1001, ack: 5001, data: "GET"},
+		{at: 11, from: 's', flags: "A", seq: 5001, ack: 1004},
+	})
+	r := newRec()
+	tr := New(Config{}, r)
+	for i, s := range rows {
+		tr.Packet(mk(i, s))
+	}
+	for ms := 100; ms <= 2000; ms += 100 {
+		tr.Advance(baseTime + flow.Time(time.Duration(ms)*time.Millisecond))
+	}
+	tr.Packet(mk(len(rows), seg{at: 2011, from: 'c', flags: "PA", seq: 1004 + 5<<20, ack: 5001, data: "GET2"}))
+	tr.Flush()
+	if st := tr.Stats(); len(r.conns) != 1 || st.Anomalies[AnomalyNewWithoutSYN] != 0 {
+		t.Errorf("%d connections, %d new without SYN; want 1 and 0", len(r.conns), st.Anomalies[AnomalyNewWithoutSYN])
+	}
+}

@@ -277,6 +277,9 @@ type Tracker struct {
 
 	now     flow.Time // largest packet (or Advance) time seen
 	started bool
+	// lastPkt is the largest TCP packet time seen (Advance, which live
+	// capture calls on a timer, does not move it).
+	lastPkt flow.Time
 	nextID  flow.ConnID
 
 	lastKey  flow.Key
@@ -376,9 +379,10 @@ func (t *Tracker) Packet(p *capture.Packet) {
 	}
 	t.packets++
 	quiet := flow.Time(0) // how long the capture had no TCP packet before p
-	if t.started {
-		quiet = p.Time - t.now
+	if t.packets > 1 {
+		quiet = p.Time - t.lastPkt
 	}
+	t.lastPkt = max(t.lastPkt, p.Time)
 	switch {
 	case !t.started || p.Time > t.now:
 		t.now, t.started = p.Time, true
