@@ -406,7 +406,7 @@ func (t *Tracker) Packet(p *capture.Packet) {
 		t.finalize(c, CloseOpen)
 		c = nil
 	}
-	if c != nil && (t.pastFIN(c, srcIsLo, p) || t.resumesAsNew(c, srcIsLo, p, quiet)) {
+	if c != nil && mayStartUnseen(p) && (t.pastFIN(c, srcIsLo, p) || t.resumesAsNew(c, srcIsLo, p, quiet)) {
 		t.anomaly(anNewWithoutSYN)
 		t.finalize(c, CloseOpen)
 		c = nil
@@ -510,7 +510,7 @@ func (t *Tracker) inTomb(key flow.Key, srcIsLo bool, p *capture.Packet) bool {
 	if srcIsLo {
 		side = 0
 	}
-	if p.Flags&capture.FlagRST == 0 && pastSeq(p, tb.fin[side]) {
+	if mayStartUnseen(p) && pastSeq(p, tb.fin[side]) {
 		// A new incarnation whose SYN the capture missed (see pastFIN).
 		t.anomaly(anNewWithoutSYN)
 		delete(t.tombs, key)
@@ -580,17 +580,22 @@ func (t *Tracker) synStartsNew(c *Conn, srcIsLo bool, seq uint32) bool {
 	return h.seqKnown && h.isn != seq+1
 }
 
-// pastFIN reports whether packet p (not a SYN without ACK, which
-// synStartsNew judges, nor an RST) starts after the FIN of its direction on
-// connection c, closed by FIN both ways: nothing
-// follows a FIN in the same incarnation (RFC 9293 §3.10.7.4), so it is a
-// new incarnation whose SYN the capture missed (on Linux the next one's
-// sequence numbers start just past the old ones: a SYN to a TIME_WAIT
-// socket gets an ISN 65537 past its last, and a client's advances with the
-// clock). A pure ACK after the FIN carries the FIN's sequence number plus
-// one, and is not past it.
+// mayStartUnseen reports whether packet p may be the first seen of an
+// incarnation whose SYN the capture missed (pastFIN, resumesAsNew): not a
+// SYN without ACK, which starts one by itself (synStartsNew), nor an RST.
+func mayStartUnseen(p *capture.Packet) bool {
+	return p.Flags&(capture.FlagSYN|capture.FlagACK) != capture.FlagSYN && p.Flags&capture.FlagRST == 0
+}
+
+// pastFIN reports whether packet p starts after the FIN of its direction
+// on connection c, closed by FIN both ways: nothing follows a FIN in the
+// same incarnation (RFC 9293 §3.10.7.4), so it is a new incarnation whose
+// SYN the capture missed (on Linux the next one's sequence numbers start
+// just past the old ones: a SYN to a TIME_WAIT socket gets an ISN 65537
+// past its last, and a client's advances with the clock). A pure ACK after
+// the FIN carries the FIN's sequence number plus one, and is not past it.
 func (t *Tracker) pastFIN(c *Conn, srcIsLo bool, p *capture.Packet) bool {
-	if !c.t.finBoth || p.Flags&(capture.FlagSYN|capture.FlagACK) == capture.FlagSYN || p.Flags&capture.FlagRST != 0 {
+	if !c.t.finBoth {
 		return false
 	}
 	return pastSeq(p, c.t.h[c.dirOf(srcIsLo)].finSeq)
@@ -632,8 +637,7 @@ const (
 // (the server's new ISN may be just past its old sequence space).
 func (t *Tracker) resumesAsNew(c *Conn, srcIsLo bool, p *capture.Packet, quiet flow.Time) bool {
 	silence := p.Time - c.End
-	if p.Flags&(capture.FlagSYN|capture.FlagACK) == capture.FlagSYN || p.Flags&capture.FlagRST != 0 ||
-		c.t.closed || silence < resumeIdle || quiet >= silence/2 {
+	if c.t.closed || silence < resumeIdle || quiet >= silence/2 {
 		return false
 	}
 	d := c.dirOf(srcIsLo)
