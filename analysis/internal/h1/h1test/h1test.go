@@ -254,8 +254,10 @@ type event struct {
 }
 
 // Play feeds the connections to a in capture order (open at Start, each
-// exchange when its response ended — or just before the close when it has
-// none — and the close at End), then hands the records of rep to a and
+// exchange when its response ended — or, when it has none, just before the
+// close or with the next exchange of its connection, whichever is first:
+// httpdecode hands a connection's exchanges over in index order — and the
+// close at End), then hands the records of rep to a and
 // calls Finish with rep (a fresh report when nil; FinishRecords) and returns
 // the findings.
 func Play(a analysis.Analyzer, rep *report.Report, conns ...*Conn) []report.Finding {
@@ -270,15 +272,20 @@ func Play(a analysis.Analyzer, rep *report.Report, conns ...*Conn) []report.Find
 		if ch != nil {
 			add(c.Info.Start, 0, func() { ch.ConnOpened(&c.Info) })
 		}
+		at := make([]flow.Time, len(c.Exchanges))
+		for i := len(c.Exchanges) - 1; i >= 0; i-- {
+			at[i] = c.Closed.End
+			if r := c.Exchanges[i].Response; r != nil {
+				at[i] = flow.Time(r.End)
+			} else if i+1 < len(at) {
+				at[i] = min(at[i], at[i+1])
+			}
+		}
 		for i := range c.Exchanges {
 			e := c.Exchanges[i]
 			e.Conn = &c.Info
-			t, prio := c.Closed.End, 1
-			if e.Response != nil {
-				t = flow.Time(e.Response.End)
-			}
 			if xh != nil {
-				add(t, prio, func() { xh.Exchange(&e) })
+				add(at[i], 1, func() { xh.Exchange(&e) })
 			}
 		}
 		if ch != nil {
