@@ -172,9 +172,9 @@ func harEntryOf(t *Transaction, server string) harEntry {
 		ServerIPAddress: hostIP(server),
 		Connection:      strconv.FormatUint(uint64(t.Connection), 10),
 	}
-	if t.Status == 0 {
+	if m := t.MissingResponse(); m != "" {
 		e.Response.BodySize = -1
-		e.Response.Comment = "no response seen"
+		e.Response.Comment = m
 	}
 	if t.Truncated {
 		e.Response.Comment = "body truncated"

@@ -417,6 +417,28 @@ type ConnDNS struct {
 	ToConnectUS int64 `json:"to_connect_us"`
 }
 
+// anomalyResponseLost is httpdecode.AnomalyResponseLost (report depends on
+// the standard library only; TestCaptureDrops in analysis/internal/h1
+// checks the two agree on a real capture).
+const anomalyResponseLost = "http_response_lost"
+
+// MissingResponse says in words why a transaction has no response, for
+// the writers that list transactions: "" when it has one, "response lost
+// in capture" when the server answered but the capture lost the answer
+// (anomaly http_response_lost: a later response on the connection answered
+// a later request), else "no response".
+func (t *Transaction) MissingResponse() string {
+	if t.Status != 0 {
+		return ""
+	}
+	for _, a := range t.Anomalies {
+		if a == anomalyResponseLost {
+			return "response lost in capture"
+		}
+	}
+	return "no response"
+}
+
 // Transaction is one HTTP/1.x request/response exchange.
 type Transaction struct {
 	// Connection is the id of the connection that carried it.

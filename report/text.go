@@ -474,8 +474,8 @@ func (t *textWriter) transactions() {
 		if tx.Truncated {
 			notes = append(notes, "truncated")
 		}
-		if tx.Status == 0 {
-			notes = append(notes, "no response")
+		if m := tx.MissingResponse(); m != "" {
+			notes = append(notes, m)
 		}
 		if tx.Pipelined {
 			notes = append(notes, "pipelined")

@@ -134,3 +134,44 @@ func TestTextEmpty(t *testing.T) {
 		t.Errorf("transactions section without transactions")
 	}
 }
+
+// TestTextMissingResponse: a transaction without a response says why, in
+// the text report and in the HAR comment: lost in a capture gap (the
+// server answered) or not seen at all.
+func TestTextMissingResponse(t *testing.T) {
+	tests := []struct {
+		name string
+		tx   report.Transaction
+		want string
+	}{
+		{"answered", report.Transaction{Status: 200, Anomalies: []string{"http_response_lost"}}, ""},
+		{"none", report.Transaction{Anomalies: []string{"http_body_truncated"}}, "no response"},
+		{"lost", report.Transaction{Anomalies: []string{"http_body_truncated", "http_response_lost"}}, "response lost in capture"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.tx.MissingResponse(); got != tc.want {
+				t.Fatalf("MissingResponse() = %q, want %q", got, tc.want)
+			}
+			r := bigReport(1)
+			tc.tx.Connection, tc.tx.Method, tc.tx.Target = 1, "GET", "/"
+			r.Transactions[0] = tc.tx
+			out := writeText(t, r, report.TextOptions{})
+			for _, note := range []string{"no response", "response lost in capture"} {
+				if got := strings.Contains(out, note); got != (note == tc.want) {
+					t.Errorf("text report mentions %q: %v, want %v\n%s", note, got, note == tc.want, out)
+				}
+			}
+			var har bytes.Buffer
+			if err := report.WriteHAR(&har, r); err != nil {
+				t.Fatal(err)
+			}
+			comment := `"comment": "` + tc.want + `"`
+			if got := strings.Contains(har.String(), `"comment"`); got != (tc.want != "") {
+				t.Errorf("HAR has a comment: %v, want %v", got, tc.want != "")
+			} else if tc.want != "" && !strings.Contains(har.String(), comment) {
+				t.Errorf("HAR lacks %s:\n%s", comment, har.String())
+			}
+		})
+	}
+}

@@ -620,8 +620,8 @@ func (ix *index) detail(id uint32) []string {
 		if tx.Truncated {
 			notes = append(notes, "truncated")
 		}
-		if tx.Status == 0 {
-			notes = append(notes, "no response")
+		if m := tx.MissingResponse(); m != "" {
+			notes = append(notes, m)
 		}
 		for _, a := range tx.Anomalies {
 			notes = append(notes, report.Escape(a))

@@ -274,6 +274,9 @@ func TestCaptureDrops(t *testing.T) {
 	for _, tx := range rep.Transactions {
 		if slices.Contains(tx.Anomalies, httpdecode.AnomalyResponseLost) {
 			lost = append(lost, fmt.Sprintf("%d/%d status=%d", tx.Connection, tx.Index, tx.Status))
+			if got := tx.MissingResponse(); got != "response lost in capture" {
+				t.Errorf("%d/%d: the transaction lists say %q", tx.Connection, tx.Index, got)
+			}
 		}
 		if tx.Connection == 1 && tx.Index == 2 && tx.Status != 200 {
 			t.Errorf("connection 1's third request got status %d, want 200", tx.Status)
