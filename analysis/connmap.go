@@ -56,8 +56,9 @@ const connFarMax = 8
 //   - a page per old index holding more than 8 values, or left with
 //     fewer within the last two page starts;
 //   - a map entry (25 to 45 bytes for a pointer value) per other value of
-//     an old id, in a table that keeps the size of the most it has held
-//     until Clear;
+//     an old id, in a table of at most four times the entries it holds
+//     (a Go map never shrinks its table, so far is made anew when it
+//     falls to a quarter of the most it held, and dropped when empty);
 //   - one spare page, and 8 bytes per 128 ids for the page index, from
 //     the oldest page kept to the newest (the old indexes without a page
 //     at its start are dropped at each page start), not from the first
@@ -87,6 +88,8 @@ type ConnMap[V any] struct {
 	// holds no id whose page exists: an id's value is in its page if the
 	// page exists, else in far.
 	far map[flow.ConnID]V
+	// farPeak is the most values far has held since it was made.
+	farPeak int
 	// sparse[0] lists the indexes of the old pages left with at most
 	// connFarMax values since the last page start, sparse[1] those listed
 	// between the two page starts before; the next page start moves the
@@ -156,6 +159,7 @@ func (m *ConnMap[V]) putNoPage(id flow.ConnID, v V) {
 		n := len(m.far)
 		m.far[id] = v
 		m.n += len(m.far) - n
+		m.farPeak = max(m.farPeak, len(m.far))
 		return
 	}
 	if pi > top {
@@ -237,6 +241,7 @@ func (m *ConnMap[V]) moveFar(pi int, p *connPage[V]) {
 		}
 		p.has[w] = 0
 	}
+	m.farPeak = max(m.farPeak, len(m.far))
 	p.n = 0
 	m.pages[pi-m.base] = nil
 	m.spare = p
@@ -278,11 +283,29 @@ func (m *ConnMap[V]) shrunk(pi int, p *connPage[V]) {
 	}
 }
 
-// deleteFar removes the value of id from far, if any.
+// farShrinkMin is the fewest values far must have held before it is made
+// anew at a quarter of them: a smaller table costs less than copying it.
+const farShrinkMin = 64
+
+// deleteFar removes the value of id from far, if any. A Go map keeps the
+// table of the most entries it has held, so when far holds a quarter of
+// that it is copied into a table of its size (each copy follows at least
+// three deletes per value copied), and an empty far is dropped.
 func (m *ConnMap[V]) deleteFar(id flow.ConnID) {
 	n := len(m.far)
 	delete(m.far, id)
 	m.n -= n - len(m.far)
+	switch l := len(m.far); {
+	case l == 0:
+		m.far, m.farPeak = nil, 0
+	case l < n && m.farPeak >= farShrinkMin && l <= m.farPeak/4:
+		// Not maps.Clone: it copies the table as it is.
+		far := make(map[flow.ConnID]V, l)
+		for k, v := range m.far {
+			far[k] = v
+		}
+		m.far, m.farPeak = far, l
+	}
 }
 
 // All yields every id and value in increasing id order. The loop body may

@@ -3,6 +3,7 @@ package analysis
 import (
 	"maps"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -345,6 +346,62 @@ func TestConnMapStragglersLeavePages(t *testing.T) {
 	if v, ok := m.Get(39*connPageSize + 3); !ok || v != 2 {
 		t.Fatalf("Get = %d, %v", v, ok)
 	}
+}
+
+// TestConnMapFarShrinks: a burst of connections left open (a capture
+// outage that dropped their closes) fills far; when most of them end, far
+// gives its table back instead of keeping the burst's size to the end,
+// and every value left is still found.
+func TestConnMapFarShrinks(t *testing.T) {
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	const stragglers = 100000
+	var m ConnMap[int]
+	// Every 32nd id stays open (4 per page); then the ids run on for four
+	// more pages, so every page with stragglers is old and moves to far.
+	end := flow.ConnID(32 * stragglers)
+	for id := range end + 4*connPageSize + 1 {
+		m.Put(id, int(id))
+		if id%32 != 0 || id >= end {
+			m.Delete(id)
+		}
+	}
+	if len(m.far) != stragglers || m.farPeak != stragglers {
+		t.Fatalf("%d in far (peak %d), want %d", len(m.far), m.farPeak, stragglers)
+	}
+	full := heap()
+	// All but every 100th straggler end, in id order.
+	for id := flow.ConnID(0); id < end; id += 32 {
+		if id%3200 != 0 {
+			m.Delete(id)
+		}
+	}
+	left := heap()
+	if len(m.far) != stragglers/100 || m.farPeak > 4*len(m.far) {
+		t.Fatalf("%d in far, table for %d", len(m.far), m.farPeak)
+	}
+	// 100 000 int values take about 3 MB of table; what stays must be a
+	// small part of it (a map that kept its table would free none).
+	if full < left || full-left < 2<<20 {
+		t.Errorf("heap %d bytes with far full, %d after most left: want at least 2 MiB freed", full, left)
+	}
+	for id := flow.ConnID(0); id < end; id += 32 {
+		v, ok := m.Get(id)
+		if want := id%3200 == 0; ok != want || (ok && v != int(id)) {
+			t.Fatalf("Get(%d) = %d, %v", id, v, ok)
+		}
+	}
+	for id := flow.ConnID(0); id < end; id += 3200 {
+		m.Delete(id)
+	}
+	if m.Len() != 0 || m.far != nil || m.farPeak != 0 {
+		t.Fatalf("all deleted: Len %d, far %v, peak %d", m.Len(), m.far != nil, m.farPeak)
+	}
+	runtime.KeepAlive(&m)
 }
 
 // BenchmarkConnMapStragglers is BenchmarkConnMap with every 1000th id
