@@ -89,7 +89,12 @@ func (t *Tracker) data(c *Conn, d flow.Dir, seq uint32, n int, payload []byte, t
 	if !h.dataSeen || seqGT(end, h.maxDataEnd) {
 		if peer.finSeen {
 			// New data after the peer's FIN: a half-close (RFC 9293 §3.6).
-			c.Close.HalfClosed = true
+			// Not once this direction has ended (its bytes, come late, are
+			// not delivered): a settled connection's Close is the one the
+			// Settler had, and its record must say the same.
+			if !h.ended {
+				c.Close.HalfClosed = true
+			}
 			h.dataAfterPeerFin = true
 		}
 		h.maxDataEnd = end

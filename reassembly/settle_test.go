@@ -137,3 +137,36 @@ func TestSettle(t *testing.T) {
 		r.conn(t, 1)
 	}
 }
+
+// TestSettledCloseStays: bytes of a capture hole before a FIN that come
+// after the connection settled (the capture reordered them) do not change
+// its Close: the analysers had it at ConnSettled, and the record, built at
+// ConnClosed, must say the same. Here they would have made it half-closed,
+// being new client data after the server's FIN.
+func TestSettledCloseStays(t *testing.T) {
+	rows := cat(handshake(1000, 5000), []seg{
+		{at: 5, from: 'c', flags: "PA", seq: 1001, ack: 5001, data: "GET "},
+		// 1005..1010 missing from the capture
+		{at: 10, from: 'c', flags: "FA", seq: 1010, ack: 5001},
+		{at: 11, from: 's', flags: "FA", seq: 5001, ack: 1011},
+		{at: 12, from: 'c', flags: "A", seq: 1011, ack: 5002},
+		{at: 30, from: 'c', flags: "PA", seq: 1005, ack: 5002, data: "/ HTT"},
+	})
+	r := newSettleRec()
+	tr := New(Config{QuietLinger: 200 * time.Millisecond, SettleDelay: -1}, r)
+	for i, s := range rows {
+		tr.Packet(mk(i, s))
+	}
+	tr.Flush()
+	s, ok := r.settled[1]
+	if !ok {
+		t.Fatalf("not settled; log:\n%s", strings.Join(r.log, "\n"))
+	}
+	c := r.conn(t, 1).closed
+	if c.Close != s.Close || c.Close.HalfClosed {
+		t.Errorf("close %+v at settling, %+v at the end; want the same, not half-closed", s.Close, c.Close)
+	}
+	if c.Dir[0].Packets != s.Dir[0].Packets+1 {
+		t.Errorf("client packets %d at settling, %d at the end; the late one still counts", s.Dir[0].Packets, c.Dir[0].Packets)
+	}
+}
