@@ -174,9 +174,6 @@ func (c *Conn) ServerFIN() error { return c.Send(false, FIN|ACK, nil) }
 // ClientRST writes RST+ACK from the client.
 func (c *Conn) ClientRST() error { return c.Send(true, RST|ACK, nil) }
 
-// ServerRST writes RST+ACK from the server.
-func (c *Conn) ServerRST() error { return c.Send(false, RST|ACK, nil) }
-
 // Close writes the usual client-initiated close: client FIN, server FIN
 // (acknowledging it), client ACK.
 func (c *Conn) Close() error {
