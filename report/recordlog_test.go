@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -606,4 +607,41 @@ func spilledBlocks(t *testing.T, l *RecordLog, txs bool) []blockCursor {
 		t.Fatalf("the blocks end at %d, the stream at %d", end, want)
 	}
 	return out
+}
+
+// TestSortMem: the radix sort of the records in memory orders them as a
+// stable sort by id does, whatever the span of the ids: a spill's two
+// interleaved streams, ties (a connection's transactions added ahead of
+// it), ids far apart, and the ends of the id space.
+func TestSortMem(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	gen := map[string]func(i int) uint32{
+		"interleaved": func(i int) uint32 {
+			if i%2 == 0 {
+				return 5000 + uint32(i/2) // transactions at settling
+			}
+			return 1000 + uint32(i/2) + uint32(rng.IntN(50)) // connections later
+		},
+		"ties":      func(int) uint32 { return 7 + uint32(rng.IntN(3)) },
+		"one id":    func(int) uint32 { return 42 },
+		"wide":      func(int) uint32 { return rng.Uint32() },
+		"top":       func(int) uint32 { return math.MaxUint32 - uint32(rng.IntN(300)) },
+		"span 2^16": func(i int) uint32 { return uint32(i%2) << 16 },
+	}
+	for name, id := range gen {
+		for _, n := range []int{0, 1, 2, 300, 2000} {
+			l := &RecordLog{}
+			for i := range n {
+				l.memIdx = append(l.memIdx, memEntry{id: id(i), at: i})
+			}
+			want := slices.Clone(l.memIdx)
+			slices.SortStableFunc(want, func(a, b memEntry) int { return cmpUint32(a.id, b.id) })
+			for range 2 { // the scratch is reused
+				l.sortMem()
+				if !slices.Equal(l.memIdx, want) {
+					t.Fatalf("%s, %d records: sorted differently from a stable sort by id", name, n)
+				}
+			}
+		}
+	}
 }
