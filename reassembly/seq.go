@@ -89,10 +89,10 @@ func (t *Tracker) data(c *Conn, d flow.Dir, seq uint32, n int, payload []byte, t
 	if !h.dataSeen || seqGT(end, h.maxDataEnd) {
 		if peer.finSeen {
 			// New data after the peer's FIN: a half-close (RFC 9293 §3.6).
-			// Not once this direction has ended (its bytes, come late, are
-			// not delivered): a settled connection's Close is the one the
-			// Settler had, and its record must say the same.
-			if !h.ended {
+			// Not once the connection settled (bytes of a capture hole
+			// come late): its Close is the one the Settler had, and its
+			// record must say the same.
+			if !c.t.settled {
 				c.Close.HalfClosed = true
 			}
 			h.dataAfterPeerFin = true

@@ -103,6 +103,7 @@ type trackerState struct {
 	closed       bool // FIN both ways or an accepted RST
 	rstClosed    bool // an accepted RST closed it
 	finBoth      bool // FIN both ways closed it
+	settled      bool // the Settler had it (ConnSettled)
 	loIsClient   bool // the key's Lo endpoint is the client
 	synSeen      bool
 	synAckSeen   bool
@@ -450,6 +451,7 @@ func (t *Tracker) settle(c *Conn) {
 	t.closeDir(c, flow.ClientToServer, c.End)
 	t.closeDir(c, flow.ServerToClient, c.End)
 	fillClose(c, CloseOpen)
+	c.t.settled = true
 	t.settler.ConnSettled(c)
 }
 
