@@ -483,10 +483,13 @@ func (t *textWriter) transactions() {
 		if tx.Framing == "close_delimited" {
 			notes = append(notes, "close-delimited")
 		}
+		total, wait := "-", "-" // no response: no wait to measure
+		if tx.Status != 0 {
+			total, wait = FormatMicros(ti.total), FormatMicros(tx.TimingsUS.Wait)
+		}
 		fmt.Fprintf(tw, "  %d\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
 			tx.Connection, tx.Index, t.offset(tx.RequestStart), orDash(Escape(tx.Method)), status,
-			FormatMicros(ti.total), FormatMicros(tx.TimingsUS.Wait), tx.ResponseBodyBytes,
-			t.requestText(tx), escapeJoin(notes, ", "))
+			total, wait, tx.ResponseBodyBytes, t.requestText(tx), escapeJoin(notes, ", "))
 	}
 	_ = tw.Flush()
 }

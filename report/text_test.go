@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -157,6 +158,14 @@ func TestTextMissingResponse(t *testing.T) {
 			tc.tx.Connection, tc.tx.Method, tc.tx.Target = 1, "GET", "/"
 			r.Transactions[0] = tc.tx
 			out := writeText(t, r, report.TextOptions{})
+			// Without a response, no total or wait time is shown, not 0us.
+			line := regexp.MustCompile(`(?m)^  1 +0 +\S+ +GET +(\S+) +(\S+) +(\S+) `).FindStringSubmatch(out)
+			if line == nil {
+				t.Fatalf("no transaction line:\n%s", out)
+			}
+			if dashes := line[2] == "-" && line[3] == "-"; dashes != (tc.want != "") {
+				t.Errorf("status %s, total %s, wait %s", line[1], line[2], line[3])
+			}
 			for _, note := range []string{"no response", "response lost in capture"} {
 				if got := strings.Contains(out, note); got != (note == tc.want) {
 					t.Errorf("text report mentions %q: %v, want %v\n%s", note, got, note == tc.want, out)

@@ -626,9 +626,13 @@ func (ix *index) detail(id uint32) []string {
 		for _, a := range tx.Anomalies {
 			notes = append(notes, report.Escape(a))
 		}
+		wait, receive := "-", "-" // no response: nothing to measure
+		if tx.Status != 0 {
+			wait, receive = report.FormatMicros(tx.TimingsUS.Wait), report.FormatMicros(tx.TimingsUS.Receive)
+		}
 		line := fmt.Sprintf("  %-4d %-10s %-7s %-6s %-9s %-9s %-9s %-9s %-10s %s", tx.Index, rel(tx.RequestStart),
-			orDash(report.Escape(tx.Method)), status, connect, report.FormatMicros(tx.TimingsUS.Send), report.FormatMicros(tx.TimingsUS.Wait),
-			report.FormatMicros(tx.TimingsUS.Receive), fmtBytes(uint64(max(tx.ResponseBodyBytes, 0))), orDash(req))
+			orDash(report.Escape(tx.Method)), status, connect, report.FormatMicros(tx.TimingsUS.Send), wait,
+			receive, fmtBytes(uint64(max(tx.ResponseBodyBytes, 0))), orDash(req))
 		if len(notes) > 0 {
 			line += "  [" + strings.Join(notes, ", ") + "]"
 		}

@@ -215,7 +215,7 @@ func TestDetailLines(t *testing.T) {
 		}},
 		{"findings with advice", 1, []string{"FINDINGS  1", "nagle_delayed_ack_stall", "#1", "request waited 40ms", "advice: set TCP_NODELAY"}},
 		{"tls", 2, []string{"sni example.org", "CLOSE  rst  initiator server  TIME_WAIT held by none"}},
-		{"hostile target escaped", 3, []string{`GET     -      -`, `\x1b]0;pwned\x07`, "[no response]", "FINDINGS  2", `reset\x1b[2J`}},
+		{"hostile target escaped", 3, []string{`GET     -      -         0us       -         -         0B`, `\x1b]0;pwned\x07`, "[no response]", "FINDINGS  2", `reset\x1b[2J`}},
 		{"missing connection", 99, []string{"Connection 99 is not in the current snapshot."}},
 	}
 	for _, tc := range tests {
