@@ -259,6 +259,10 @@ func (b *htmlBuilder) wfLabel(c *Connection, tx *Transaction, k int) (string, st
 	target := cutRunes(Escape(tx.Target), 34)
 	lbl := fmt.Sprintf("%s %s %s %s", prefix, orDash(Escape(tx.Method)), target, status)
 	tm := tx.TimingsUS
+	if m := tx.MissingResponse(); m != "" {
+		return lbl, fmt.Sprintf("connection %d request %d: %s %s%s → %s, send %s",
+			c.ID, tx.Index, Escape(tx.Method), Escape(tx.Host), Escape(tx.Target), m, FormatMicros(tm.Send))
+	}
 	title := fmt.Sprintf("connection %d request %d: %s %s%s → %s, send %s, wait %s, receive %s, %d body bytes",
 		c.ID, tx.Index, Escape(tx.Method), Escape(tx.Host), Escape(tx.Target), status,
 		FormatMicros(tm.Send), FormatMicros(tm.Wait), FormatMicros(tm.Receive), tx.ResponseBodyBytes)

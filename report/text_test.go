@@ -137,8 +137,9 @@ func TestTextEmpty(t *testing.T) {
 }
 
 // TestTextMissingResponse: a transaction without a response says why, in
-// the text report and in the HAR comment: lost in a capture gap (the
-// server answered) or not seen at all.
+// the text report, the HTML waterfall's title and the HAR comment: lost in
+// a capture gap (the server answered) or not seen at all; and it shows no
+// times it does not have.
 func TestTextMissingResponse(t *testing.T) {
 	tests := []struct {
 		name string
@@ -170,6 +171,13 @@ func TestTextMissingResponse(t *testing.T) {
 				if got := strings.Contains(out, note); got != (note == tc.want) {
 					t.Errorf("text report mentions %q: %v, want %v\n%s", note, got, note == tc.want, out)
 				}
+			}
+			var html bytes.Buffer
+			if err := report.WriteHTML(&html, r, report.HTMLOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if tc.want != "" && !strings.Contains(html.String(), "→ "+tc.want+", send ") {
+				t.Errorf("HTML waterfall title lacks %q", tc.want)
 			}
 			var har bytes.Buffer
 			if err := report.WriteHAR(&har, r); err != nil {
