@@ -207,6 +207,17 @@ func (s *fileSource) Next() (*Packet, error) {
 	}
 }
 
+// arena starts zero-copy reading (see arena) when the source is one
+// classic pcap file, and returns its arena; nil otherwise (pcapng is read
+// by pcapgo, and several inputs copy each record to merge them). A
+// packet's payload is a part of its record.
+func (s *fileSource) arena() *arena {
+	if len(s.inputs) != 1 || s.inputs[0].pcap == nil {
+		return nil
+	}
+	return s.inputs[0].pcap.startArena()
+}
+
 // seeLink records a link type in the distinct list.
 func (s *fileSource) seeLink(lt layers.LinkType) {
 	if !slices.Contains(s.links, lt) {

@@ -24,6 +24,24 @@ type pcapReader struct {
 	snaplen uint32
 	skip    int    // bytes of the last record still to Discard
 	big     []byte // records larger than br's buffer
+	// arena, once set (startArena), is where records are read instead of
+	// br's buffer.
+	arena *arena
+}
+
+// startArena makes the reader read records into chunks from now on (see
+// arena): a record stays where it is until the chunks holding it are
+// released, not only until the next call. The bytes br holds are read
+// first.
+func (r *pcapReader) startArena() *arena {
+	if r.arena == nil {
+		if r.skip > 0 {
+			r.br.Discard(r.skip)
+			r.skip = 0
+		}
+		r.arena = &arena{}
+	}
+	return r.arena
 }
 
 // pcapEagerMax is pcapgo's eagerReadMax: the capture length always
@@ -58,6 +76,9 @@ func newPcapReader(br *bufio.Reader) (*pcapReader, error) {
 // next returns the next record: its data, timestamp (ns since the epoch)
 // and original length.
 func (r *pcapReader) next() (data []byte, ts int64, wire int, err error) {
+	if r.arena != nil {
+		return r.nextArena()
+	}
 	if r.skip > 0 {
 		r.br.Discard(r.skip)
 		r.skip = 0
@@ -110,6 +131,67 @@ func (r *pcapReader) next() (data []byte, ts int64, wire int, err error) {
 		return nil, 0, 0, truncatedData(err)
 	}
 	return buf.Bytes(), ts, wire, nil
+}
+
+// nextArena is next reading into the arena's chunks.
+func (r *pcapReader) nextArena() (data []byte, ts int64, wire int, err error) {
+	a := r.arena
+	hdr, err := r.fill(16)
+	if len(hdr) < 16 {
+		if len(hdr) == 0 && (err == nil || err == io.EOF) {
+			return nil, 0, 0, io.EOF
+		}
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, 0, 0, err
+	}
+	ts = int64(r.bo.Uint32(hdr[0:4]))*1e9 + int64(r.bo.Uint32(hdr[4:8])*r.factor)
+	caplen := int(r.bo.Uint32(hdr[8:12]))
+	wire = int(r.bo.Uint32(hdr[12:16]))
+	a.r += 16
+	if limit := max(int(r.snaplen), pcapEagerMax); caplen > limit {
+		return nil, 0, 0, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, r.snaplen)
+	}
+	if caplen > wire {
+		return nil, 0, 0, fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, wire)
+	}
+	if caplen > arenaChunkSize {
+		// A snap length above pcapEagerMax: memory of its own, grown with
+		// the bytes actually there (see next), never reused.
+		var buf bytes.Buffer
+		buf.Grow(pcapEagerMax)
+		k := min(caplen, a.w-a.r) // the bytes of the record already read
+		buf.Write(a.cur.buf[a.r : a.r+k])
+		a.r += k
+		if _, err := io.CopyN(&buf, r.br, int64(caplen-k)); err != nil {
+			return nil, 0, 0, truncatedData(err)
+		}
+		return buf.Bytes(), ts, wire, nil
+	}
+	data, err = r.fill(caplen)
+	if len(data) < caplen {
+		return nil, 0, 0, truncatedData(err)
+	}
+	a.r += caplen
+	return data[:caplen:caplen], ts, wire, nil
+}
+
+// fill returns the arena's unread bytes once there are at least n of them
+// (at most arenaChunkSize), reading from br into the current chunk as
+// much as fits; fewer, with the read error, if the input ends first.
+func (r *pcapReader) fill(n int) ([]byte, error) {
+	a := r.arena
+	if a.cur != nil && a.w-a.r >= n {
+		return a.cur.buf[a.r:a.w], nil
+	}
+	a.room(n)
+	m, err := io.ReadAtLeast(r.br, a.cur.buf[a.w:], n-(a.w-a.r))
+	a.w += m
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF
+	}
+	return a.cur.buf[a.r:a.w], err
 }
 
 // truncatedData is the error for a record's data that is not all there:

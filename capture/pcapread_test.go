@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/gopacket/gopacket/pcapgo"
 
@@ -93,6 +95,75 @@ func compareWithPcapgo(t *testing.T, name string, file []byte) int {
 	}
 }
 
+// compareArenaWithPcapgo is compareWithPcapgo for the reader in arena mode
+// (the Prefetcher's): records are pinned in groups of random size, up to
+// five groups are held at once, and each record must still hold its bytes
+// when its group is released.
+func compareArenaWithPcapgo(t *testing.T, name string, file []byte, seed uint64) int {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	want, err := pcapgo.NewReader(bytes.NewReader(file))
+	if err != nil {
+		t.Fatalf("%s: pcapgo refuses the header: %v", name, err)
+	}
+	// A reader that returns at most 4000 bytes a call, as a pipe may.
+	got, err := newPcapReader(bufio.NewReaderSize(iotest.HalfReader(bytes.NewReader(file)), readBufferSize))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	a := got.startArena()
+	type held struct{ data, copy []byte }
+	var group []held
+	type pinned struct {
+		recs   []held
+		chunks []*chunk
+	}
+	var groups []pinned
+	check := func(g pinned) {
+		for i, h := range g.recs {
+			if !bytes.Equal(h.data, h.copy) {
+				t.Fatalf("%s: a record of a pinned group (%d of %d) was overwritten", name, i, len(g.recs))
+			}
+		}
+		a.release(g.chunks)
+	}
+	defer func() {
+		for _, g := range groups {
+			check(g)
+		}
+	}()
+	for n := 0; ; n++ {
+		if rng.IntN(4) == 0 {
+			groups = append(groups, pinned{recs: group, chunks: a.pin(nil)})
+			group = nil
+			if len(groups) > 4 {
+				check(groups[0])
+				groups = groups[1:]
+			}
+		}
+		wd, ci, werr := want.ZeroCopyReadPacketData()
+		gd, ts, wire, gerr := got.next()
+		if werr != nil {
+			switch {
+			case werr == io.EOF && ci.CaptureLength > 0, errors.Is(werr, io.ErrUnexpectedEOF) && ci.CaptureLength > 0:
+				werr = errTruncated
+			}
+			if gerr == nil || gerr.Error() != werr.Error() {
+				t.Fatalf("%s: record %d: error %v, pcapgo %v", name, n, gerr, werr)
+			}
+			return n
+		}
+		if gerr != nil {
+			t.Fatalf("%s: record %d: error %v, pcapgo read %d bytes", name, n, gerr, len(wd))
+		}
+		if !bytes.Equal(gd, wd) || ts != ci.Timestamp.UnixNano() || wire != ci.Length {
+			t.Fatalf("%s: record %d: %d bytes at %d wire %d, pcapgo %d bytes at %d wire %d",
+				name, n, len(gd), ts, wire, len(wd), ci.Timestamp.UnixNano(), ci.Length)
+		}
+		group = append(group, held{gd, bytes.Clone(gd)})
+	}
+}
+
 // TestPcapReaderLikePcapgo: records of both byte orders and timestamp
 // resolutions, records larger than the read-ahead buffer and than 262144
 // bytes, and files that break the format in each way pcapgo notices, read
@@ -134,10 +205,22 @@ func TestPcapReaderLikePcapgo(t *testing.T) {
 			record(1, 2, 300000, 300000, frame(300000)).record(1, 3, 1<<29, 1<<29, frame(1000)), 1},
 		tc{"huge_snaplen_no_data", newPcapFile(le, false, 1<<30).record(1, 2, 1<<29, 1<<29, nil), 0},
 	)
+	// Many records of mixed sizes, across many chunks of the arena.
+	many := newPcapFile(le, false, 262144)
+	for i := range 600 {
+		n := []int{1514, 60, 70000, 0, 262144}[i%5]
+		many.record(1, uint32(i), uint32(n), uint32(n), frame(n))
+	}
+	cases = append(cases, tc{"many_across_chunks", many, 600})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if n := compareWithPcapgo(t, c.name, c.file.buf.Bytes()); n != c.records {
 				t.Errorf("%d records read, want %d", n, c.records)
+			}
+			for seed := range uint64(4) {
+				if n := compareArenaWithPcapgo(t, c.name, c.file.buf.Bytes(), seed); n != c.records {
+					t.Errorf("arena, seed %d: %d records read, want %d", seed, n, c.records)
+				}
 			}
 		})
 	}
@@ -179,6 +262,7 @@ func TestPcapReaderCorpus(t *testing.T) {
 		}
 		files++
 		compareWithPcapgo(t, strings.TrimPrefix(path, dir), data)
+		compareArenaWithPcapgo(t, strings.TrimPrefix(path, dir), data, uint64(files))
 		return nil
 	})
 	if err != nil {
@@ -197,5 +281,6 @@ func FuzzPcapReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, snaplen uint32, nano bool, body []byte) {
 		file := newPcapFile(binary.LittleEndian, nano, snaplen).raw(body)
 		compareWithPcapgo(t, "fuzz", file.buf.Bytes())
+		compareArenaWithPcapgo(t, "fuzz", file.buf.Bytes(), uint64(len(body)))
 	})
 }

@@ -20,6 +20,10 @@ type Prefetcher struct {
 	stop chan struct{}
 	done chan struct{} // closed when the reading goroutine has returned
 
+	// arena is the source's, when it reads its records into chunks the
+	// batches hold (fileSource.arena): the payloads are not copied.
+	arena *arena
+
 	cur   *prefetchBatch
 	i     int   // next packet of cur
 	err   error // the error that ended the input, once cur has none left
@@ -38,9 +42,12 @@ const (
 )
 
 type prefetchBatch struct {
-	pkts  []Packet
-	offs  []int // where each packet's payload starts in data (-1: nil payload)
-	data  []byte
+	pkts []Packet
+	offs []int // where each packet's payload starts in data (-1: nil payload)
+	data []byte
+	// chunks hold the payloads instead of data when the source has an
+	// arena; released when the batch is filled again.
+	chunks []*chunk
 	err   error // set on the last batch: what Next of the Source returned
 	stats Stats // the Source's counters after this batch was read
 }
@@ -59,12 +66,16 @@ func Prefetch(src Source) *Prefetcher {
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
+	if fs, ok := src.(*fileSource); ok {
+		p.arena = fs.arena()
+	}
 	for range prefetchBatches {
-		p.free <- &prefetchBatch{
-			pkts: make([]Packet, 0, prefetchPackets),
-			offs: make([]int, 0, prefetchPackets),
-			data: make([]byte, 0, prefetchBytes+4096),
+		b := &prefetchBatch{pkts: make([]Packet, 0, prefetchPackets)}
+		if p.arena == nil {
+			b.offs = make([]int, 0, prefetchPackets)
+			b.data = make([]byte, 0, prefetchBytes+4096)
 		}
+		p.free <- b
 	}
 	go p.read()
 	return p
@@ -82,7 +93,7 @@ func (p *Prefetcher) read() {
 		case <-p.stop:
 			return
 		}
-		b.fill(p.src)
+		b.fill(p.src, p.arena)
 		select {
 		case p.full <- b:
 		case <-p.stop:
@@ -95,8 +106,13 @@ func (p *Prefetcher) read() {
 }
 
 // fill reads packets from src into b, copying their payloads (the Source
-// owns them only until its next Next).
-func (b *prefetchBatch) fill(src Source) {
+// owns them only until its next Next), or, with the source's arena a,
+// taking the chunks that hold them.
+func (b *prefetchBatch) fill(src Source, a *arena) {
+	if a != nil {
+		b.fillArena(src, a)
+		return
+	}
 	b.pkts, b.offs, b.data, b.err = b.pkts[:0], b.offs[:0], b.data[:0], nil
 	for len(b.pkts) < prefetchPackets && len(b.data) < prefetchBytes {
 		pk, err := src.Next()
@@ -119,6 +135,28 @@ func (b *prefetchBatch) fill(src Source) {
 			b.pkts[i].Payload = b.data[off : off+n : off+n]
 		}
 	}
+	b.stats = src.Stats()
+}
+
+// fillArena is fill for a source that reads into the chunks of a: the
+// packets keep their payloads where they are, and the batch holds the
+// chunks they are in until it is filled again, so that the source does
+// not read into them while the packets are in use.
+func (b *prefetchBatch) fillArena(src Source, a *arena) {
+	a.release(b.chunks)
+	clear(b.chunks)
+	b.pkts, b.chunks, b.err = b.pkts[:0], b.chunks[:0], nil
+	bytes := 0
+	for len(b.pkts) < prefetchPackets && bytes < prefetchBytes {
+		pk, err := src.Next()
+		if err != nil {
+			b.err = err
+			break
+		}
+		bytes += len(pk.Payload)
+		b.pkts = append(b.pkts, *pk)
+	}
+	b.chunks = a.pin(b.chunks)
 	b.stats = src.Stats()
 }
 
