@@ -48,8 +48,8 @@ type prefetchBatch struct {
 	// chunks hold the payloads instead of data when the source has an
 	// arena; released when the batch is filled again.
 	chunks []*chunk
-	err   error // set on the last batch: what Next of the Source returned
-	stats Stats // the Source's counters after this batch was read
+	err    error // set on the last batch: what Next of the Source returned
+	stats  Stats // the Source's counters after this batch was read
 }
 
 // ErrStopped is what Next returns after Stop, once the packets already
