@@ -10,9 +10,9 @@ import (
 
 // TestHistorySorted: Sorted gives the rows in the order of a full sort by
 // key, for rows in order, nearly in order, with late rows (far behind,
-// kept aside), in reverse, with ties of the first key, extreme keys and a
-// consumer that stops early; and on nearly ordered rows its heap holds only
-// a window's span of them.
+// kept aside), in reverse, with ties of the first key (the second in the
+// rows' order or not), extreme keys and a consumer that stops early; and
+// on nearly ordered rows it holds only a window's span of them.
 func TestHistorySorted(t *testing.T) {
 	byFirst := func(row []int64) (int64, int64) { return row[0], row[1] }
 	const window = 1000
@@ -20,29 +20,42 @@ func TestHistorySorted(t *testing.T) {
 		name  string
 		n     int
 		gen   func(rng *rand.Rand, i int) int64
-		bound int // most rows the heap may hold (0: no check)
+		bound int // most rows held at once (0: no check)
+		// shuffled: the second keys are not in the order of the rows (in
+		// the others they are), so rows of one first key come out of
+		// order.
+		shuffled bool
 	}{
-		{"in order", 5000, func(_ *rand.Rand, i int) int64 { return int64(i) * 10 }, 2},
-		{"nearly", 5000, func(rng *rand.Rand, i int) int64 { return int64(i)*10 + rng.Int64N(500) }, 110},
+		{"in order", 5000, func(_ *rand.Rand, i int) int64 { return int64(i) * 10 }, 2, false},
+		{"nearly", 5000, func(rng *rand.Rand, i int) int64 { return int64(i)*10 + rng.Int64N(500) }, 110, false},
 		{"late rows", 5000, func(rng *rand.Rand, i int) int64 {
 			if rng.IntN(50) == 0 {
 				return int64(i)*10 - 30_000 - rng.Int64N(10_000) // a long-lived connection
 			}
 			return int64(i)*10 + rng.Int64N(500)
-		}, 110},
-		{"reverse", 300, func(_ *rand.Rand, i int) int64 { return -int64(i) * 10 }, 0},
-		{"ties", 3000, func(rng *rand.Rand, i int) int64 { return int64(i/7)*10 + rng.Int64N(3) }, 0},
+		}, 110, false},
+		{"reverse", 300, func(_ *rand.Rand, i int) int64 { return -int64(i) * 10 }, 0, false},
+		{"ties", 3000, func(rng *rand.Rand, i int) int64 { return int64(i/7)*10 + rng.Int64N(3) }, 0, false},
+		{"ties, second keys shuffled", 3000, func(rng *rand.Rand, i int) int64 { return int64(i/7)*10 + rng.Int64N(3) }, 0, true},
+		{"all tied, second keys shuffled", 500, func(*rand.Rand, int) int64 { return 42 }, 0, true},
 		{"extremes", 200, func(rng *rand.Rand, i int) int64 {
 			return []int64{math.MinInt64, math.MaxInt64, 0, -1, math.MaxInt64 - 1, math.MinInt64 + 1}[rng.IntN(6)]
-		}, 0},
-		{"empty", 0, nil, 0},
+		}, 0, false},
+		{"empty", 0, nil, 0, false},
 	}
 	for _, c := range cases {
 		rng := rand.New(rand.NewPCG(3, uint64(c.n)))
 		var h History
 		var want [][]int64
+		second := make([]int, c.n)
+		for i := range second {
+			second[i] = i
+		}
+		if c.shuffled {
+			second = rng.Perm(c.n)
+		}
 		for i := range c.n {
-			row := []int64{c.gen(rng, i), int64(i), rng.Int64()} // second key unique
+			row := []int64{c.gen(rng, i), int64(second[i]), rng.Int64()} // second key unique
 			h.Append(row...)
 			want = append(want, row)
 		}
