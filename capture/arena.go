@@ -28,14 +28,25 @@ type chunk struct {
 type arena struct {
 	cur *chunk
 	// r and w delimit the bytes of cur read from the file and not yet
-	// returned. The bytes before r are records returned to a batch: the
-	// reader never writes there again, it reads into cur after w only.
+	// returned. The bytes before r are records returned (to a batch, or
+	// skipped by the source): the reader never writes there again, it
+	// reads into cur after w only.
 	r, w int
-	// left are the chunks the reader moved on from since the last pin;
-	// the next pin hands them to its batch with the reader's reference.
+	// used: a record in cur was handed out since the last pin (use).
+	used bool
+	// left are the chunks the reader moved on from since the last pin
+	// that hold records handed out; the next pin hands them to its batch
+	// with the reader's reference.
 	left []*chunk
 	free []*chunk
+	made int // chunks allocated
 }
+
+// use marks the record returned last as handed out (the source returns
+// its packet): its chunk goes to the next pin. The records the source
+// skips (not IP, filtered out) do not pin their chunks, so a long run of
+// them is read through a chunk or two, not held until the next packet.
+func (a *arena) use() { a.used = true }
 
 // get returns a free chunk, or a new one.
 func (a *arena) get() *chunk {
@@ -45,36 +56,44 @@ func (a *arena) get() *chunk {
 		c.refs = 1
 		return c
 	}
+	a.made++
 	return &chunk{buf: make([]byte, arenaChunkSize), refs: 1}
 }
 
-// release drops one reference to each of cs; a chunk nobody holds is free.
+// release drops one reference to each of cs.
 func (a *arena) release(cs []*chunk) {
 	for _, c := range cs {
-		if c.refs--; c.refs == 0 {
-			a.free = append(a.free, c)
-		}
+		a.drop(c)
 	}
 }
 
-// pin appends to dst the chunks that hold the records returned since the
-// last pin, each with a reference for the batch that takes them: the
+// drop drops one reference to c; a chunk nobody holds is free.
+func (a *arena) drop(c *chunk) {
+	if c.refs--; c.refs == 0 {
+		a.free = append(a.free, c)
+	}
+}
+
+// pin appends to dst the chunks that hold the records handed out since
+// the last pin, each with a reference for the batch that takes them: the
 // chunks the reader left and the current one.
 func (a *arena) pin(dst []*chunk) []*chunk {
 	dst = append(dst, a.left...)
 	clear(a.left)
 	a.left = a.left[:0]
-	if a.cur != nil {
+	if a.used {
 		a.cur.refs++
 		dst = append(dst, a.cur)
+		a.used = false
 	}
 	return dst
 }
 
 // room makes room for n bytes (at most arenaChunkSize) from r on in a
 // chunk: when the current one is too full, the unread bytes move to the
-// start of a new one, and the reader leaves the current one to the batch
-// that holds its records.
+// start of a new one, and the reader leaves the current one to the next
+// pin if it handed out a record in it since the last pin, else to the
+// batches that hold it (or the free ones).
 func (a *arena) room(n int) {
 	if a.cur == nil {
 		a.cur = a.get()
@@ -86,6 +105,10 @@ func (a *arena) room(n int) {
 	c := a.get()
 	a.w = copy(c.buf, a.cur.buf[a.r:a.w])
 	a.r = 0
-	a.left = append(a.left, a.cur)
-	a.cur = c
+	if a.used {
+		a.left = append(a.left, a.cur)
+	} else {
+		a.drop(a.cur)
+	}
+	a.cur, a.used = c, false
 }

@@ -202,6 +202,9 @@ func (s *fileSource) Next() (*Packet, error) {
 		}
 		if s.decode(p, rec.data, rec.link) {
 			st.Decoded++
+			if a := in.pcapArena(); a != nil {
+				a.use()
+			}
 			return p, nil
 		}
 	}
@@ -216,6 +219,14 @@ func (s *fileSource) arena() *arena {
 		return nil
 	}
 	return s.inputs[0].pcap.startArena()
+}
+
+// pcapArena returns the arena of in's pcap reader, if it reads into one.
+func (in *input) pcapArena() *arena {
+	if in.pcap == nil {
+		return nil
+	}
+	return in.pcap.arena
 }
 
 // seeLink records a link type in the distinct list.

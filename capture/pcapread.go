@@ -136,7 +136,7 @@ func (r *pcapReader) next() (data []byte, ts int64, wire int, err error) {
 // nextArena is next reading into the arena's chunks.
 func (r *pcapReader) nextArena() (data []byte, ts int64, wire int, err error) {
 	a := r.arena
-	hdr, err := r.fill(16)
+	hdr, err := r.ensure(16)
 	if len(hdr) < 16 {
 		if len(hdr) == 0 && (err == nil || err == io.EOF) {
 			return nil, 0, 0, io.EOF
@@ -169,7 +169,7 @@ func (r *pcapReader) nextArena() (data []byte, ts int64, wire int, err error) {
 		}
 		return buf.Bytes(), ts, wire, nil
 	}
-	data, err = r.fill(caplen)
+	data, err = r.ensure(caplen)
 	if len(data) < caplen {
 		return nil, 0, 0, truncatedData(err)
 	}
@@ -177,10 +177,10 @@ func (r *pcapReader) nextArena() (data []byte, ts int64, wire int, err error) {
 	return data[:caplen:caplen], ts, wire, nil
 }
 
-// fill returns the arena's unread bytes once there are at least n of them
+// ensure returns the arena's unread bytes once there are at least n of them
 // (at most arenaChunkSize), reading from br into the current chunk as
 // much as fits; fewer, with the read error, if the input ends first.
-func (r *pcapReader) fill(n int) ([]byte, error) {
+func (r *pcapReader) ensure(n int) ([]byte, error) {
 	a := r.arena
 	if a.cur != nil && a.w-a.r >= n {
 		return a.cur.buf[a.r:a.w], nil
