@@ -141,44 +141,46 @@ func (h *History) eachSorted(key HistoryKey, window int64, yield func([]int64) b
 	return held
 }
 
-// rowQueue holds rows that came in key order, first in first out.
+// rowQueue holds rows that came in key order, first in first out, in a
+// ring that doubles when full (so at most twice the most rows held).
 type rowQueue struct {
-	rows []keyedRow
-	at   int // the first row held
+	ring []keyedRow // len is a power of two, or 0
+	at   int        // the first row held
+	n    int        // rows held
 }
 
-func (f *rowQueue) len() int { return len(f.rows) - f.at }
+func (f *rowQueue) len() int { return f.n }
 
 // accepts reports whether a row of key (k1, k2) keeps the queue in order:
 // it is empty, or the key is not less than its last row's.
 func (f *rowQueue) accepts(k1, k2 int64) bool {
-	if f.len() == 0 {
+	if f.n == 0 {
 		return true
 	}
-	l := &f.rows[len(f.rows)-1]
+	l := &f.ring[(f.at+f.n-1)&(len(f.ring)-1)]
 	return k1 > l.k1 || k1 == l.k1 && k2 >= l.k2
 }
 
 func (f *rowQueue) push(k1, k2 int64, row []int64) {
-	if f.at > 0 && f.at >= len(f.rows)/2 {
-		// Half the slice is rows gone: move the held ones to its start
-		// (each row moves once per doubling of the rows pushed).
-		n := copy(f.rows, f.rows[f.at:])
-		f.rows, f.at = f.rows[:n], 0
+	if f.n == len(f.ring) {
+		ring := make([]keyedRow, max(64, 2*len(f.ring)))
+		k := copy(ring, f.ring[f.at:])
+		copy(ring[k:], f.ring[:f.at])
+		f.ring, f.at = ring, 0
 	}
-	f.rows = append(f.rows, keyedRow{k1: k1, k2: k2})
-	copy(f.rows[len(f.rows)-1].row[:], row)
+	r := &f.ring[(f.at+f.n)&(len(f.ring)-1)]
+	r.k1, r.k2 = k1, k2
+	copy(r.row[:], row)
+	f.n++
 }
 
-func (f *rowQueue) head() *keyedRow { return &f.rows[f.at] }
+func (f *rowQueue) head() *keyedRow { return &f.ring[f.at] }
 
 // pop drops the first row; the pointer head returned stays valid until
 // the next push.
 func (f *rowQueue) pop() {
-	f.at++
-	if f.at == len(f.rows) {
-		f.rows, f.at = f.rows[:0], 0
-	}
+	f.at = (f.at + 1) & (len(f.ring) - 1)
+	f.n--
 }
 
 // behind is hi - k, saturated (keys may be any int64).

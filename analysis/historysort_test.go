@@ -92,3 +92,38 @@ func TestHistorySorted(t *testing.T) {
 		}
 	}
 }
+
+// TestRowQueue: the ring keeps rows first in first out through wrapping
+// and growing while its first row is anywhere in it.
+func TestRowQueue(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var q rowQueue
+	var model []int64
+	next := int64(0)
+	for step := range 20000 {
+		// Phases of growth and of shrinking, so the ring grows with its
+		// first row at every place.
+		grow := (step/500)%2 == 0
+		if q.len() == 0 || rng.IntN(10) < 4 || (grow && rng.IntN(10) < 7) {
+			q.push(next, 0, []int64{next, -next})
+			model = append(model, next)
+			next++
+		} else {
+			h := q.head()
+			if h.k1 != model[0] || h.row[0] != model[0] || h.row[1] != -model[0] {
+				t.Fatalf("step %d: head %d (row %v), want %d", step, h.k1, h.row[:2], model[0])
+			}
+			q.pop()
+			model = model[1:]
+		}
+		if q.len() != len(model) {
+			t.Fatalf("step %d: %d rows held, want %d", step, q.len(), len(model))
+		}
+		if q.len() > 0 && q.accepts(next-2, 0) != (q.len() == 0) {
+			t.Fatalf("step %d: accepts a key below its last", step)
+		}
+	}
+	if len(q.ring) > 2*max(64, len(model)+2000) {
+		t.Errorf("ring of %d for at most %d rows", len(q.ring), len(model)+2000)
+	}
+}
