@@ -83,27 +83,11 @@ func (r *pcapReader) next() (data []byte, ts int64, wire int, err error) {
 		r.br.Discard(r.skip)
 		r.skip = 0
 	}
-	hdr, err := r.br.Peek(16)
-	if len(hdr) < 16 {
-		if len(hdr) == 0 && (err == nil || err == io.EOF) {
-			return nil, 0, 0, io.EOF
-		}
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
+	caplen, ts, wire, err := r.header(r.br.Peek(16))
+	if err != nil {
 		return nil, 0, 0, err
 	}
-	// As pcapgo: seconds and the fraction times the factor in 32 bits.
-	ts = int64(r.bo.Uint32(hdr[0:4]))*1e9 + int64(r.bo.Uint32(hdr[4:8])*r.factor)
-	caplen := int(r.bo.Uint32(hdr[8:12]))
-	wire = int(r.bo.Uint32(hdr[12:16]))
 	r.br.Discard(16)
-	if limit := max(int(r.snaplen), pcapEagerMax); caplen > limit {
-		return nil, 0, 0, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, r.snaplen)
-	}
-	if caplen > wire {
-		return nil, 0, 0, fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, wire)
-	}
 	if caplen <= r.br.Size() {
 		data, err = r.br.Peek(caplen)
 		if len(data) < caplen {
@@ -133,29 +117,41 @@ func (r *pcapReader) next() (data []byte, ts int64, wire int, err error) {
 	return buf.Bytes(), ts, wire, nil
 }
 
-// nextArena is next reading into the arena's chunks.
-func (r *pcapReader) nextArena() (data []byte, ts int64, wire int, err error) {
-	a := r.arena
-	hdr, err := r.ensure(16)
+// header parses a record header, hdr as read with the read's error: the
+// capture length, the timestamp (ns since the epoch) and the original
+// length, checked as pcapgo checks them; or the error that ends reading
+// (io.EOF at the end of the file, io.ErrUnexpectedEOF inside a header).
+func (r *pcapReader) header(hdr []byte, err error) (caplen int, ts int64, wire int, _ error) {
 	if len(hdr) < 16 {
 		if len(hdr) == 0 && (err == nil || err == io.EOF) {
-			return nil, 0, 0, io.EOF
+			return 0, 0, 0, io.EOF
 		}
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, 0, 0, err
+		return 0, 0, 0, err
 	}
+	// As pcapgo: seconds and the fraction times the factor in 32 bits.
 	ts = int64(r.bo.Uint32(hdr[0:4]))*1e9 + int64(r.bo.Uint32(hdr[4:8])*r.factor)
-	caplen := int(r.bo.Uint32(hdr[8:12]))
+	caplen = int(r.bo.Uint32(hdr[8:12]))
 	wire = int(r.bo.Uint32(hdr[12:16]))
-	a.r += 16
 	if limit := max(int(r.snaplen), pcapEagerMax); caplen > limit {
-		return nil, 0, 0, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, r.snaplen)
+		return 0, 0, 0, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, r.snaplen)
 	}
 	if caplen > wire {
-		return nil, 0, 0, fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, wire)
+		return 0, 0, 0, fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, wire)
 	}
+	return caplen, ts, wire, nil
+}
+
+// nextArena is next reading into the arena's chunks.
+func (r *pcapReader) nextArena() (data []byte, ts int64, wire int, err error) {
+	a := r.arena
+	caplen, ts, wire, err := r.header(r.ensure(16))
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	a.r += 16
 	if caplen > arenaChunkSize {
 		// A snap length above pcapEagerMax: memory of its own, grown with
 		// the bytes actually there (see next), never reused.

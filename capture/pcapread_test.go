@@ -65,61 +65,47 @@ func (p *pcapFile) raw(b []byte) *pcapFile { p.buf.Write(b); return p }
 // It returns the number of records read.
 func compareWithPcapgo(t *testing.T, name string, file []byte) int {
 	t.Helper()
-	want, err := pcapgo.NewReader(bytes.NewReader(file))
-	if err != nil {
-		t.Fatalf("%s: pcapgo refuses the header: %v", name, err)
-	}
-	got, err := newPcapReader(bufio.NewReaderSize(bytes.NewReader(file), readBufferSize))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	for n := 0; ; n++ {
-		wd, ci, werr := want.ZeroCopyReadPacketData()
-		gd, ts, wire, gerr := got.next()
-		if werr != nil {
-			switch {
-			case werr == io.EOF && ci.CaptureLength > 0, errors.Is(werr, io.ErrUnexpectedEOF) && ci.CaptureLength > 0:
-				werr = errTruncated
-			}
-			if gerr == nil || gerr.Error() != werr.Error() {
-				t.Fatalf("%s: record %d: error %v, pcapgo %v", name, n, gerr, werr)
-			}
-			return n
-		}
-		if gerr != nil {
-			t.Fatalf("%s: record %d: error %v, pcapgo read %d bytes", name, n, gerr, len(wd))
-		}
-		if !bytes.Equal(gd, wd) || ts != ci.Timestamp.UnixNano() || wire != ci.Length {
-			t.Fatalf("%s: record %d: %d bytes at %d wire %d, pcapgo %d bytes at %d wire %d",
-				name, n, len(gd), ts, wire, len(wd), ci.Timestamp.UnixNano(), ci.Length)
-		}
-	}
+	return compareReaders(t, name, file, nil)
 }
 
 // compareArenaWithPcapgo is compareWithPcapgo for the reader in arena mode
-// (the Prefetcher's): every record is handed out, records are pinned in
-// groups of random size, up to five groups are held at once, and each
-// record must still hold its bytes when its group is released.
+// (the Prefetcher's), from a reader that returns at most 4000 bytes a call
+// as a pipe may: every record is handed out, records are pinned in groups
+// of random size, up to five groups are held at once, and each record must
+// still hold its bytes when its group is released.
 func compareArenaWithPcapgo(t *testing.T, name string, file []byte, seed uint64) int {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(seed, 1))
+	return compareReaders(t, name, file, rand.New(rand.NewPCG(seed, 1)))
+}
+
+// compareReaders is compareWithPcapgo, in arena mode when rng is set.
+func compareReaders(t *testing.T, name string, file []byte, rng *rand.Rand) int {
+	t.Helper()
 	want, err := pcapgo.NewReader(bytes.NewReader(file))
 	if err != nil {
 		t.Fatalf("%s: pcapgo refuses the header: %v", name, err)
 	}
-	// A reader that returns at most 4000 bytes a call, as a pipe may.
-	got, err := newPcapReader(bufio.NewReaderSize(iotest.HalfReader(bytes.NewReader(file)), readBufferSize))
+	var in io.Reader = bytes.NewReader(file)
+	if rng != nil {
+		in = iotest.HalfReader(in)
+	}
+	got, err := newPcapReader(bufio.NewReaderSize(in, readBufferSize))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	a := got.startArena()
 	type held struct{ data, copy []byte }
-	var group []held
 	type pinned struct {
 		recs   []held
 		chunks []*chunk
 	}
-	var groups []pinned
+	var (
+		a      *arena
+		group  []held
+		groups []pinned
+	)
+	if rng != nil {
+		a = got.startArena()
+	}
 	check := func(g pinned) {
 		for i, h := range g.recs {
 			if !bytes.Equal(h.data, h.copy) {
@@ -134,7 +120,7 @@ func compareArenaWithPcapgo(t *testing.T, name string, file []byte, seed uint64)
 		}
 	}()
 	for n := 0; ; n++ {
-		if rng.IntN(4) == 0 {
+		if a != nil && rng.IntN(4) == 0 {
 			groups = append(groups, pinned{recs: group, chunks: a.pin(nil)})
 			group = nil
 			if len(groups) > 4 {
@@ -161,8 +147,10 @@ func compareArenaWithPcapgo(t *testing.T, name string, file []byte, seed uint64)
 			t.Fatalf("%s: record %d: %d bytes at %d wire %d, pcapgo %d bytes at %d wire %d",
 				name, n, len(gd), ts, wire, len(wd), ci.Timestamp.UnixNano(), ci.Length)
 		}
-		a.use()
-		group = append(group, held{gd, bytes.Clone(gd)})
+		if a != nil {
+			a.use()
+			group = append(group, held{gd, bytes.Clone(gd)})
+		}
 	}
 }
 
