@@ -119,8 +119,11 @@ func TestRowQueue(t *testing.T) {
 		if q.len() != len(model) {
 			t.Fatalf("step %d: %d rows held, want %d", step, q.len(), len(model))
 		}
-		if q.len() > 0 && q.accepts(next-2, 0) != (q.len() == 0) {
+		if q.len() > 0 && q.accepts(next-2, 0) {
 			t.Fatalf("step %d: accepts a key below its last", step)
+		}
+		if !q.accepts(next-1, 0) || !q.accepts(next, 0) {
+			t.Fatalf("step %d: refuses a key not below its last", step)
 		}
 	}
 	if len(q.ring) > 2*max(64, len(model)+2000) {
