@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"connscope/flow"
+	"connscope/internal/freelist"
 	"connscope/report"
 )
 
@@ -26,11 +27,8 @@ type Engine struct {
 	// one), and states of closed connections for reuse.
 	newSeq  func() SeqState
 	seqs    ConnMap[SeqState]
-	seqFree []SeqState
+	seqFree freelist.List[SeqState]
 }
-
-// seqFreeCap is the most SeqStates kept for reuse.
-const seqFreeCap = 1024
 
 // NewEngine returns an engine over the given analysers, which are called in
 // the order given.
@@ -80,12 +78,8 @@ func (e *Engine) seq(id flow.ConnID) SeqState {
 	if st, ok := e.seqs.Get(id); ok {
 		return st
 	}
-	var st SeqState
-	if n := len(e.seqFree); n > 0 {
-		st = e.seqFree[n-1]
-		e.seqFree[n-1] = nil
-		e.seqFree = e.seqFree[:n-1]
-	} else {
+	st, ok := e.seqFree.Take()
+	if !ok {
 		st = e.newSeq()
 	}
 	e.seqs.Put(id, st)
@@ -113,9 +107,9 @@ func (e *Engine) ConnClosed(c *ConnClosed) {
 	}
 	if e.newSeq != nil {
 		e.seqs.Delete(c.Conn.ID)
-		if len(e.seqFree) < seqFreeCap {
+		if e.seqFree.Len() < freelist.DefaultMax {
 			c.Shared.Reset()
-			e.seqFree = append(e.seqFree, c.Shared)
+			e.seqFree.Give(c.Shared)
 		}
 		c.Shared = nil
 	}

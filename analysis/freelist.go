@@ -1,8 +1,10 @@
 package analysis
 
+import "connscope/internal/freelist"
+
 // FreeListCap is the most released states a FreeList keeps for reuse: a
 // burst of closes does not keep its peak allocation alive afterwards.
-const FreeListCap = 1024
+const FreeListCap = freelist.DefaultMax
 
 // FreeList recycles an analyser's per-connection states. A capture of
 // short connections opens and closes tens of thousands of them per second;
@@ -17,16 +19,16 @@ const FreeListCap = 1024
 // finding, a map, another state) may point into it afterwards. Fields that
 // are slices or maps are dropped by the zeroing, not cleared, so data
 // already handed out through them stays intact.
+//
+// It keeps no more than recent demand needs (see package freelist): the
+// states a lull of connections leaves behind are let go.
 type FreeList[T any] struct {
-	free []*T
+	free freelist.List[*T]
 }
 
 // Get returns a zeroed state, reused when one is free.
 func (l *FreeList[T]) Get() *T {
-	if n := len(l.free); n > 0 {
-		x := l.free[n-1]
-		l.free[n-1] = nil
-		l.free = l.free[:n-1]
+	if x, ok := l.free.Take(); ok {
 		return x
 	}
 	return new(T)
@@ -47,7 +49,5 @@ func (l *FreeList[T]) Put(x *T) {
 		var zero T
 		*x = zero
 	}
-	if len(l.free) < FreeListCap {
-		l.free = append(l.free, x)
-	}
+	l.free.Give(x)
 }

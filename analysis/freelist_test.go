@@ -28,11 +28,11 @@ func TestFreeList(t *testing.T) {
 	for i := 0; i < FreeListCap+10; i++ {
 		l.Put(&state{})
 	}
-	if len(l.free) != FreeListCap {
-		t.Errorf("free list holds %d states, want the cap %d", len(l.free), FreeListCap)
+	if l.free.Len() != FreeListCap {
+		t.Errorf("free list holds %d states, want the cap %d", l.free.Len(), FreeListCap)
 	}
 	l.Put(nil)
-	if len(l.free) != FreeListCap {
+	if l.free.Len() != FreeListCap {
 		t.Errorf("Put(nil) changed the free list")
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"connscope/capture"
 	"connscope/flow"
+	"connscope/internal/freelist"
 )
 
 // maxSegsPerDir caps the number of segments held in one direction's
@@ -262,7 +263,7 @@ type Tracker struct {
 	// unsettled is the oldest connection of the quiet list not yet handed
 	// to the settler (those before it were, those after it were not).
 	unsettled *Conn
-	free      []*Conn
+	free      freelist.List[*Conn] // recycled structs, at most maxFree
 
 	// tombs remembers, until the end of their linger, the tuples of
 	// connections reported after the quiet linger. Expired ones are
@@ -307,6 +308,7 @@ func New(cfg Config, sink Sink) *Tracker {
 		cfg:    cfg,
 		sink:   sink,
 		table:  make(map[flow.Key]*Conn),
+		free:   freelist.List[*Conn]{Max: maxFree},
 		tombs:  make(map[flow.Key]tomb),
 		idle:   flow.Time(cfg.IdleTimeout),
 		linger: flow.Time(cfg.CloseLinger),
@@ -705,12 +707,8 @@ func (t *Tracker) newConn(key flow.Key, srcIsLo bool, p *capture.Packet) *Conn {
 	if len(t.table) >= t.cfg.MaxConns {
 		t.evict()
 	}
-	var c *Conn
-	if n := len(t.free); n > 0 {
-		c = t.free[n-1]
-		t.free[n-1] = nil
-		t.free = t.free[:n-1]
-	} else {
+	c, ok := t.free.Take()
+	if !ok {
 		c = new(Conn)
 	}
 	if t.cfg.NextID != nil {
@@ -896,7 +894,7 @@ func fillClose(c *Conn, reason CloseKind) {
 }
 
 func (t *Tracker) recycle(c *Conn) {
-	if len(t.free) >= maxFree {
+	if t.free.Len() >= maxFree {
 		return
 	}
 	o0, o1 := c.t.h[0].ooo[:0], c.t.h[1].ooo[:0]
@@ -907,7 +905,7 @@ func (t *Tracker) recycle(c *Conn) {
 	if cap(o1) <= 16 {
 		c.t.h[1].ooo = o1
 	}
-	t.free = append(t.free, c)
+	t.free.Give(c)
 }
 
 // bufAdd accounts delta buffered bytes on direction h of c.

@@ -14,6 +14,7 @@ import (
 	"connscope/capture"
 	"connscope/flow"
 	"connscope/httpdecode"
+	"connscope/internal/freelist"
 	"connscope/proto/dns"
 	"connscope/reassembly"
 	"connscope/report"
@@ -230,7 +231,7 @@ type run struct {
 	// hands to the log at a time as they accumulate, before it closes.
 	ahead int
 	// httpFree holds the HTTP decoders of closed connections for reuse.
-	httpFree []*httpdecode.Conn
+	httpFree freelist.List[*httpdecode.Conn]
 	// closed and rec are ConnClosed's event and record, reused.
 	closed analysis.ConnClosed
 	rec    report.Connection
@@ -241,16 +242,10 @@ type run struct {
 	refused uint64
 }
 
-// httpFreeCap is the most closed connections' HTTP decoders kept for reuse.
-const httpFreeCap = 1024
-
 // newHTTP returns an HTTP decoder reporting to st, recycled when one is
 // free.
 func (r *run) newHTTP(st *connState) *httpdecode.Conn {
-	if n := len(r.httpFree); n > 0 {
-		c := r.httpFree[n-1]
-		r.httpFree[n-1] = nil
-		r.httpFree = r.httpFree[:n-1]
+	if c, ok := r.httpFree.Take(); ok {
 		c.Reset(st, r.cfg.HTTP)
 		return c
 	}
@@ -260,8 +255,8 @@ func (r *run) newHTTP(st *connState) *httpdecode.Conn {
 // releaseHTTP takes the HTTP decoder of the closed connection st back for
 // reuse; st must not use it again.
 func (r *run) releaseHTTP(st *connState) {
-	if st.http != nil && len(r.httpFree) < httpFreeCap {
-		r.httpFree = append(r.httpFree, st.http)
+	if st.http != nil {
+		r.httpFree.Give(st.http)
 	}
 	st.http = nil
 }
