@@ -107,7 +107,7 @@ func (e *Engine) ConnClosed(c *ConnClosed) {
 	}
 	if e.newSeq != nil {
 		e.seqs.Delete(c.Conn.ID)
-		if e.seqFree.Len() < freelist.DefaultMax {
+		if !e.seqFree.Full() {
 			c.Shared.Reset()
 			e.seqFree.Give(c.Shared)
 		}

@@ -894,7 +894,7 @@ func fillClose(c *Conn, reason CloseKind) {
 }
 
 func (t *Tracker) recycle(c *Conn) {
-	if t.free.Len() >= maxFree {
+	if t.free.Full() {
 		return
 	}
 	o0, o1 := c.t.h[0].ooo[:0], c.t.h[1].ooo[:0]

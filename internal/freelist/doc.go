@@ -3,7 +3,7 @@
 //
 // A capture of short connections opens and closes thousands of connections
 // a second, and the number held at once follows the connection rate of the
-// last second or so (the close linger). Reusing the states of closed
+// last second or so (each is held through its linger after the close). Reusing the states of closed
 // connections takes that churn off the garbage collector. A plain capped
 // list, though, keeps the states of its deepest trough for the rest of the
 // run: a lull of a second leaves thousands of released states behind, live

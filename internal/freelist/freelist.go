@@ -26,8 +26,7 @@ func (l *List[E]) Take() (E, bool) {
 	var zero E
 	n := len(l.free)
 	if n == 0 {
-		l.low = 0
-		return zero, false
+		return zero, false // low is 0 already, since the trim or the Take that emptied the list
 	}
 	x := l.free[n-1]
 	l.free[n-1] = zero
@@ -39,15 +38,21 @@ func (l *List[E]) Take() (E, bool) {
 // Give keeps x for a later Take, unless the list is full; it reports
 // whether x was kept.
 func (l *List[E]) Give(x E) bool {
-	max := l.Max
-	if max <= 0 {
-		max = DefaultMax
-	}
-	if len(l.free) >= max {
+	if l.Full() {
 		return false
 	}
 	l.free = append(l.free, x)
 	return true
+}
+
+// Full reports whether the list holds its cap, so that Give would drop
+// its value: a caller can skip resetting a value that would not be kept.
+func (l *List[E]) Full() bool {
+	max := l.Max
+	if max <= 0 {
+		max = DefaultMax
+	}
+	return len(l.free) >= max
 }
 
 // Len is the number of values held.

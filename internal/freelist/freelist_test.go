@@ -36,6 +36,9 @@ func TestCap(t *testing.T) {
 	}
 	s := List[int]{Max: 3}
 	for i := range 10 {
+		if s.Full() != (i >= 3) {
+			t.Errorf("Max 3 list holding %d: Full() = %v", s.Len(), s.Full())
+		}
 		s.Give(i)
 	}
 	if s.Len() != 3 {
