@@ -169,7 +169,10 @@ func (s *NDJSONStream) End(r *Report) error {
 		s.writeConn(c, txByConn[c.ID], findByConn[c.ID])
 	}
 	// Transactions and findings that name a connection the report does not
-	// hold are still written, in connection order, rather than dropped.
+	// hold are still written, in connection order, rather than dropped: a
+	// connection streamed by Connection and let go of since (a live run
+	// keeps only its latest records) had its transactions written with it,
+	// but its findings only if they were given then.
 	for i := range n.Transactions {
 		t := &n.Transactions[i]
 		if !seen[t.Connection] && !s.written[t.Connection] {
@@ -178,7 +181,7 @@ func (s *NDJSONStream) End(r *Report) error {
 	}
 	for i := range n.Findings {
 		f := &n.Findings[i]
-		if f.Connection != nil && !seen[*f.Connection] && !s.written[*f.Connection] {
+		if f.Connection != nil && !seen[*f.Connection] && !s.withFindings[*f.Connection] {
 			s.put(findingRecord{RecordFinding, f})
 		}
 	}
@@ -302,7 +305,7 @@ func (s *NDJSONStream) endFromLog(n *Report) error {
 	}
 	for i := range n.Findings {
 		f := &n.Findings[i]
-		if f.Connection != nil && !seen[*f.Connection] && !s.written[*f.Connection] {
+		if f.Connection != nil && !seen[*f.Connection] && !s.withFindings[*f.Connection] {
 			s.put(findingRecord{RecordFinding, f})
 		}
 	}

@@ -251,9 +251,10 @@ func TestRunLiveMatchesOffline(t *testing.T) {
 
 // TestRunLiveKeepRecords: a run that lets go of old connection records
 // keeps the summary counts of the whole capture and says how many records
-// it let go.
+// it let go, and its NDJSON stream still holds every record.
 func TestRunLiveKeepRecords(t *testing.T) {
-	path := testCapture("ab_close.pcap")
+	// Ten of its eleven connections have a finding of their own.
+	path := testCapture("idle_close_race.pcap")
 	cfg := DefaultConfig()
 	cfg.Tracker.CloseLinger = -1 // report each connection at its close
 	want := offline(t, path, cfg)
@@ -262,9 +263,43 @@ func TestRunLiveKeepRecords(t *testing.T) {
 	}
 	f := openFake(t, path)
 	f.eof = true
+	// Stream NDJSON as capture --format ndjson does.
+	var out bytes.Buffer
+	stream := report.NewNDJSONStream(&out)
+	cfg.OnConnection = func(rc *report.Connection, txs []report.Transaction) {
+		if err := stream.Connection(rc, txs, nil); err != nil {
+			t.Error(err)
+		}
+	}
 	rep, err := RunLive(context.Background(), f, cfg, LiveConfig{KeepRecords: 4, BatchPackets: 8})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := stream.End(rep); err != nil {
+		t.Fatal(err)
+	}
+	// Every record is in the stream once, the findings about connections
+	// whose records the run let go too.
+	types := map[string]int{}
+	for _, line := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {
+		var rec struct{ Type string }
+		if err := json.Unmarshal(line, &rec); err != nil {
+			t.Fatal(err)
+		}
+		types[rec.Type]++
+	}
+	if types[report.RecordConnection] != want.Summary.TCPConnections || types[report.RecordTransaction] != len(want.Transactions) {
+		t.Errorf("stream has %d connections and %d transactions, want %d and %d", types[report.RecordConnection],
+			types[report.RecordTransaction], want.Summary.TCPConnections, len(want.Transactions))
+	}
+	perConn := 0
+	for _, fd := range rep.Findings {
+		if fd.Connection != nil {
+			perConn++
+		}
+	}
+	if perConn == 0 || types[report.RecordFinding] != len(rep.Findings) {
+		t.Errorf("stream has %d findings, want the report's %d (%d about a connection)", types[report.RecordFinding], len(rep.Findings), perConn)
 	}
 	s, w := rep.Summary, want.Summary
 	if s.TCPConnections != w.TCPConnections || s.HTTPRequests != w.HTTPRequests || s.HTTPResponses != w.HTTPResponses {
