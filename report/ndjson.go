@@ -76,19 +76,22 @@ func WriteNDJSON(w io.Writer, r *Report) error {
 // for concurrent use. The first write error is sticky: later calls return it
 // without writing.
 type NDJSONStream struct {
-	mu      sync.Mutex
-	enc     *safeEncoder
-	err     error
-	written map[uint32]bool
+	mu  sync.Mutex
+	enc *safeEncoder
+	err error
+	// written holds the ids of the connections streamed by Connection: it
+	// takes memory for the ids past the oldest connection not streamed,
+	// not for every connection of a long live capture.
+	written idSet
 	// withFindings marks streamed connections whose findings were given
 	// with them; the others get their findings from the final report.
-	withFindings map[uint32]bool
+	withFindings idSet
 	ended        bool
 }
 
 // NewNDJSONStream returns a stream that writes to w.
 func NewNDJSONStream(w io.Writer) *NDJSONStream {
-	return &NDJSONStream{enc: newSafeEncoder(w, ""), written: map[uint32]bool{}, withFindings: map[uint32]bool{}}
+	return &NDJSONStream{enc: newSafeEncoder(w, "")}
 }
 
 // Connection writes the records of one finished connection: the connection,
@@ -114,9 +117,9 @@ func (s *NDJSONStream) Connection(c *Connection, tx []Transaction, findings []Fi
 		Transactions: tx,
 		Findings:     findings,
 	})
-	s.written[c.ID] = true
+	s.written.add(c.ID)
 	if len(findings) > 0 {
-		s.withFindings[c.ID] = true
+		s.withFindings.add(c.ID)
 	}
 	s.writeConn(&one.Connections[0], one.Transactions, one.Findings)
 	return s.err
@@ -154,11 +157,11 @@ func (s *NDJSONStream) End(r *Report) error {
 	for i := range n.Connections {
 		c := &n.Connections[i]
 		seen[c.ID] = true
-		if s.written[c.ID] {
+		if s.written.has(c.ID) {
 			// Streamed when it closed, before the analysers judged the
 			// capture: its findings follow now (unless they were given
 			// then).
-			if !s.withFindings[c.ID] {
+			if !s.withFindings.has(c.ID) {
 				fs := findByConn[c.ID]
 				for k := range fs {
 					s.put(findingRecord{RecordFinding, &fs[k]})
@@ -175,13 +178,13 @@ func (s *NDJSONStream) End(r *Report) error {
 	// but its findings only if they were given then.
 	for i := range n.Transactions {
 		t := &n.Transactions[i]
-		if !seen[t.Connection] && !s.written[t.Connection] {
+		if !seen[t.Connection] && !s.written.has(t.Connection) {
 			s.put(transactionRecord{RecordTransaction, t})
 		}
 	}
 	for i := range n.Findings {
 		f := &n.Findings[i]
-		if f.Connection != nil && !seen[*f.Connection] && !s.withFindings[*f.Connection] {
+		if f.Connection != nil && !seen[*f.Connection] && !s.withFindings.has(*f.Connection) {
 			s.put(findingRecord{RecordFinding, f})
 		}
 	}
@@ -271,8 +274,8 @@ func (s *NDJSONStream) endFromLog(n *Report) error {
 			if has {
 				seen[id] = true
 			}
-			if skip = s.written[id]; skip {
-				if !s.withFindings[id] {
+			if skip = s.written.has(id); skip {
+				if !s.withFindings.has(id) {
 					for k := range fs {
 						s.put(findingRecord{RecordFinding, &fs[k]})
 					}
@@ -305,7 +308,7 @@ func (s *NDJSONStream) endFromLog(n *Report) error {
 	}
 	for i := range n.Findings {
 		f := &n.Findings[i]
-		if f.Connection != nil && !seen[*f.Connection] && !s.withFindings[*f.Connection] {
+		if f.Connection != nil && !seen[*f.Connection] && !s.withFindings.has(*f.Connection) {
 			s.put(findingRecord{RecordFinding, f})
 		}
 	}
