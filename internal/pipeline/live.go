@@ -243,7 +243,17 @@ func withOverflow(cs capture.Stats, overflow uint64) capture.Stats {
 // stopped, so the caller may then Close the Source.
 func RunLive(ctx context.Context, src capture.Source, cfg Config, lc LiveConfig) (*report.Report, error) {
 	lc = lc.withDefaults()
+	// The analysers' histories keep a row per connection to the end: in a
+	// capture that runs for days their full pages go to a file, as in an
+	// offline run, not the heap.
+	var pages *pageFile
+	if cfg.Analysis.Pages == nil {
+		pages = newPageFile(cfg.RecordLog.Dir)
+		defer pages.Close() // finish closes it; this is for a panic
+		cfg.Analysis.Pages = pages
+	}
 	r := newRun(cfg)
+	r.pages = pages
 	rd := newLiveReader(src, lc)
 	go rd.run()
 
@@ -308,7 +318,11 @@ func RunLive(ctx context.Context, src capture.Source, cfg Config, lc LiveConfig)
 	}
 	r.finish(withOverflow(rd.final, rd.overflow.Load()))
 	kept.apply(r.rep)
-	return r.rep, rd.err
+	err := rd.err
+	if r.pages != nil && err == nil {
+		err = r.pages.Err()
+	}
+	return r.rep, err
 }
 
 // keptRecords accounts for the connection records a live run let go.

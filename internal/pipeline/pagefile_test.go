@@ -152,4 +152,43 @@ func TestHistoryPages(t *testing.T) {
 	if jsonOf(rep) != jsonOf(want) {
 		t.Error("the report with the history pages kept in memory differs")
 	}
+
+	// A live run keeps no record log but puts the pages in a file all the
+	// same: in a directory that does not exist they stay in memory, and it
+	// says so. Either way the histories decide the same.
+	decided := func(rep *report.Report) string {
+		b, err := json.Marshal([]any{rep.Summary, rep.Findings, rep.Peers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	live := func(dir string) *report.Report {
+		t.Helper()
+		src, err := capture.OpenReader("many.pcap", bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lcfg := cfg
+		lcfg.RecordLog.Dir = dir
+		// The queue holds the whole capture (128 000 packets, 11 bytes of
+		// payload each on average), so no packet is dropped however
+		// slow the analysis.
+		rep, err := RunLive(context.Background(), &fakeLive{src: src, pauseAfter: -1, eof: true, ended: make(chan struct{})},
+			lcfg, LiveConfig{KeepRecords: 1 << 20, BatchPackets: 1024, ArenaBytes: 16 << 10, QueueBatches: 160})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	for _, dir := range []string{t.TempDir(), filepath.Join(t.TempDir(), "missing")} {
+		rep := live(dir)
+		wantMem := strings.HasSuffix(dir, "missing")
+		if got := rep.Capture.Anomalies[AnomalyHistoryInMemory] == 1; got != wantMem {
+			t.Errorf("live run, pages in %s: history in memory %v, want %v", dir, got, wantMem)
+		}
+		if decided(rep) != decided(want) {
+			t.Errorf("live run, pages in %s: findings, peers or summary differ from the offline run's", dir)
+		}
+	}
 }

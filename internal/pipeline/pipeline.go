@@ -45,7 +45,9 @@ type Config struct {
 	// temporary file (analysis.Config.Pages, unless the caller set one),
 	// so memory follows the open connections rather than the length of
 	// the capture. WriteJSON and WriteNDJSON write such a report straight
-	// from the log; the other writers decode it first.
+	// from the log; the other writers decode it first. RunLive keeps no
+	// log (LiveConfig.KeepRecords bounds its records) but always puts the
+	// history pages in a file, in Dir.
 	// The caller closes the log (rep.Deferred.Close) when done with the
 	// report.
 	RecordLog RecordLogConfig
@@ -223,8 +225,8 @@ type run struct {
 	// instead, encoded; counts has the summary counts of the records in
 	// it.
 	log *report.RecordLog
-	// pages, when set (offline Run with Config.RecordLog), keeps the
-	// analysers' full history pages; finish closes it.
+	// pages, when set (offline Run with Config.RecordLog, and RunLive),
+	// keeps the analysers' full history pages; finish closes it.
 	pages  *pageFile
 	counts report.Summary
 	// ahead, when not 0, is how many transaction records a connection
