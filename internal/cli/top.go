@@ -54,7 +54,8 @@ on Enter. Press ? for the keys and q to quit.
 With -r it replays capture files through the same analysis as 'analyze' (as
 fast as it can, or at the capture's pace with --speed 1); with -i it captures
 live (which needs CAP_NET_RAW). The screen shows a snapshot of the analysis
-every --refresh. With -o the final report is also written to a file, in
+every --refresh, or less often when making one would take more than a tenth
+of the time (a snapshot judges the whole capture so far). With -o the final report is also written to a file, in
 --format, when top exits.`,
 		Example: `  connscope top -r capture.pcapng
   connscope top -r capture.pcapng --speed 1

@@ -260,8 +260,9 @@ func RunLive(ctx context.Context, src capture.Source, cfg Config, lc LiveConfig)
 	tick := time.NewTicker(lc.Tick)
 	defer tick.Stop()
 	var snapC <-chan time.Time
+	pacer := snapshotPacer{every: cfg.snapshotEvery()}
 	if cfg.Snapshot != nil {
-		t := time.NewTicker(cfg.snapshotEvery())
+		t := time.NewTicker(pacer.every)
 		defer t.Stop()
 		snapC = t.C
 	}
@@ -299,7 +300,10 @@ func RunLive(ctx context.Context, src capture.Source, cfg Config, lc LiveConfig)
 			if len(rd.full) == 0 {
 				r.tracker.Advance(flow.Time(now.Add(-tickLag).UnixNano()))
 			}
-		case <-snapC:
+		case now := <-snapC:
+			if !pacer.due(now) {
+				break
+			}
 			var cs capture.Stats
 			if p := rd.stats.Load(); p != nil {
 				cs = *p
@@ -307,6 +311,7 @@ func RunLive(ctx context.Context, src capture.Source, cfg Config, lc LiveConfig)
 			snap := r.snapshot(withOverflow(cs, rd.overflow.Load()))
 			kept.apply(snap)
 			cfg.Snapshot(snap)
+			pacer.took(now, time.Now())
 		case <-durC:
 			durC = nil
 			stop()
@@ -396,12 +401,12 @@ type ReplayConfig struct {
 // timestamps, scaled by the speed.
 func Replay(ctx context.Context, src capture.Source, cfg Config, rc ReplayConfig) (*report.Report, error) {
 	r := newRun(cfg)
-	every := cfg.snapshotEvery()
-	nextSnap := time.Now().Add(every)
+	pacer := snapshotPacer{every: cfg.snapshotEvery()}
+	pacer.next = time.Now().Add(pacer.every)
 	snap := func(now time.Time) {
-		if cfg.Snapshot != nil && !now.Before(nextSnap) {
+		if cfg.Snapshot != nil && pacer.due(now) {
 			cfg.Snapshot(r.snapshot(src.Stats()))
-			nextSnap = now.Add(every)
+			pacer.took(now, time.Now())
 		}
 	}
 	var (
@@ -429,7 +434,7 @@ func Replay(ctx context.Context, src capture.Source, cfg Config, rc ReplayConfig
 				start, first = time.Now(), p.Time
 			}
 			due := start.Add(time.Duration(float64(p.Time-first) / rc.Speed))
-			if !r.waitUntil(ctx, due, &nextSnap, snap) {
+			if !r.waitUntil(ctx, due, &pacer.next, snap) {
 				r.rep.Interrupted = true
 				break
 			}

@@ -456,6 +456,28 @@ func TestReplay(t *testing.T) {
 			}
 		})
 	}
+	// A snapshot that takes 20 ms (here its consumer is slow; on a large
+	// capture judging it is) comes at most every 200 ms, not every 5 ms:
+	// over the 300 ms replay, two or three instead of about fifteen.
+	t.Run("slow snapshots", func(t *testing.T) {
+		src, err := capture.OpenFiles([]string{path}, capture.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		n := 0
+		cfg := DefaultConfig()
+		cfg.SnapshotEvery = 5 * time.Millisecond
+		cfg.Snapshot = func(*report.Report) { n++; time.Sleep(20 * time.Millisecond) }
+		start := time.Now()
+		if _, err := Replay(context.Background(), src, cfg, ReplayConfig{Speed: pace}); err != nil {
+			t.Fatal(err)
+		}
+		// At most one per 200 ms of the run, plus the first.
+		if most := int(time.Since(start)/(200*time.Millisecond)) + 1; n == 0 || n > most {
+			t.Errorf("%d snapshots of 20 ms in %s, want 1 to %d", n, time.Since(start).Round(time.Millisecond), most)
+		}
+	})
 	t.Run("cancelled while pacing", func(t *testing.T) {
 		src, err := capture.OpenFiles([]string{path}, capture.Options{})
 		if err != nil {

@@ -36,7 +36,9 @@ type Config struct {
 	// Snapshot, when set, receives every SnapshotEvery (wall clock) an
 	// immutable report of the state so far, in RunLive and Replay (not
 	// Run): see snapshot.go. It is called on the pipeline's goroutine and
-	// must not block.
+	// must not block. Snapshots come less often when building them (with
+	// the call) would take more than a tenth of the time: they judge the
+	// whole capture so far, so they cost more as it grows.
 	Snapshot      func(rep *report.Report)
 	SnapshotEvery time.Duration // 0: DefaultSnapshotEvery
 	// RecordLog, when On, makes Run keep the finished connection records

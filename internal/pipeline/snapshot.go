@@ -56,6 +56,32 @@ func (cfg *Config) snapshotEvery() time.Duration {
 	return DefaultSnapshotEvery
 }
 
+// snapshotShare is the most of the pipeline's time that building
+// snapshots may take: a snapshot judges the whole capture so far (the
+// per-peer histories of reuse and peers, every record kept), so it costs
+// more as the capture grows, and past some size it would take longer than
+// the period and starve the analysis.
+const snapshotShare = 10 // one part in ten
+
+// snapshotPacer says when the next snapshot is due: a period after the
+// last one began, or later if building it took more than a tenth of that
+// (then nine times its duration after it ended).
+type snapshotPacer struct {
+	every time.Duration
+	next  time.Time
+}
+
+// due reports whether a snapshot is due at now.
+func (p *snapshotPacer) due(now time.Time) bool { return !now.Before(p.next) }
+
+// took records a snapshot built from start to end.
+func (p *snapshotPacer) took(start, end time.Time) {
+	p.next = start.Add(p.every)
+	if slow := end.Add((snapshotShare - 1) * end.Sub(start)); slow.After(p.next) {
+		p.next = slow
+	}
+}
+
 // snapshot builds an immutable report of the state so far: the connections
 // already closed, the connections still open (with Close.Kind "open"), their
 // transactions, the capture counters cs, and the findings of the analysers
