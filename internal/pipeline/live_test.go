@@ -429,9 +429,15 @@ func TestReplay(t *testing.T) {
 		name      string
 		speed     float64
 		wantSnaps bool
+		// slow is how long the snapshot consumer takes: on a large capture
+		// judging the snapshot does. A snapshot of 20 ms then comes at most
+		// every 200 ms, not every 5 ms: over the 300 ms replay, two or
+		// three instead of about fifteen.
+		slow time.Duration
 	}{
-		{"as fast as possible", 0, false},
-		{"paced", pace, true},
+		{"as fast as possible", 0, false, 0},
+		{"paced", pace, true, 0},
+		{"slow snapshots", pace, true, 20 * time.Millisecond},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -443,41 +449,25 @@ func TestReplay(t *testing.T) {
 			n := 0
 			cfg := DefaultConfig()
 			cfg.SnapshotEvery = 5 * time.Millisecond
-			cfg.Snapshot = func(*report.Report) { n++ }
+			cfg.Snapshot = func(*report.Report) { n++; time.Sleep(tc.slow) }
+			start := time.Now()
 			rep, err := Replay(context.Background(), src, cfg, ReplayConfig{Speed: tc.speed})
 			if err != nil {
 				t.Fatal(err)
 			}
+			took := time.Since(start)
 			if got := toJSON(t, rep); !bytes.Equal(got, want) {
 				t.Errorf("replay report differs from the offline report")
 			}
 			if tc.wantSnaps && n == 0 {
 				t.Errorf("no snapshot while pacing (capture spans %s)", rep.Capture.Start+" to "+rep.Capture.End)
 			}
+			// At most one per ten times the snapshot's time, plus the first.
+			if most := int(took/(10*tc.slow+1)) + 1; tc.slow > 0 && n > most {
+				t.Errorf("%d snapshots of %v in %v, want at most %d", n, tc.slow, took.Round(time.Millisecond), most)
+			}
 		})
 	}
-	// A snapshot that takes 20 ms (here its consumer is slow; on a large
-	// capture judging it is) comes at most every 200 ms, not every 5 ms:
-	// over the 300 ms replay, two or three instead of about fifteen.
-	t.Run("slow snapshots", func(t *testing.T) {
-		src, err := capture.OpenFiles([]string{path}, capture.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Close()
-		n := 0
-		cfg := DefaultConfig()
-		cfg.SnapshotEvery = 5 * time.Millisecond
-		cfg.Snapshot = func(*report.Report) { n++; time.Sleep(20 * time.Millisecond) }
-		start := time.Now()
-		if _, err := Replay(context.Background(), src, cfg, ReplayConfig{Speed: pace}); err != nil {
-			t.Fatal(err)
-		}
-		// At most one per 200 ms of the run, plus the first.
-		if most := int(time.Since(start)/(200*time.Millisecond)) + 1; n == 0 || n > most {
-			t.Errorf("%d snapshots of 20 ms in %s, want 1 to %d", n, time.Since(start).Round(time.Millisecond), most)
-		}
-	})
 	t.Run("cancelled while pacing", func(t *testing.T) {
 		src, err := capture.OpenFiles([]string{path}, capture.Options{})
 		if err != nil {
