@@ -57,6 +57,3 @@ func (s *idSet) has(id uint32) bool {
 	w := s.off + int((uint64(id)-s.base)/64)
 	return w < len(s.bits) && s.bits[w]&(1<<((uint64(id)-s.base)%64)) != 0
 }
-
-// words is the number of 64-bit words the set holds, for tests.
-func (s *idSet) words() int { return len(s.bits) - s.off }

@@ -57,6 +57,9 @@ func TestIDSet(t *testing.T) {
 	}
 }
 
+// words is the number of 64-bit words s holds.
+func (s *idSet) words() int { return len(s.bits) - s.off }
+
 // TestIDSetMemory: ids streamed in order take no memory once every id below
 // them is in; a connection still open keeps one bit per id past it.
 func TestIDSetMemory(t *testing.T) {
