@@ -246,12 +246,8 @@ func RunLive(ctx context.Context, src capture.Source, cfg Config, lc LiveConfig)
 	// The analysers' histories keep a row per connection to the end: in a
 	// capture that runs for days their full pages go to a file, as in an
 	// offline run, not the heap.
-	var pages *pageFile
-	if cfg.Analysis.Pages == nil {
-		pages = newPageFile(cfg.RecordLog.Dir)
-		defer pages.Close() // finish closes it; this is for a panic
-		cfg.Analysis.Pages = pages
-	}
+	pages := usePageFile(&cfg)
+	defer pages.Close() // finish closes it; this is for a panic
 	r := newRun(cfg)
 	r.pages = pages
 	rd := newLiveReader(src, lc)
@@ -323,11 +319,7 @@ func RunLive(ctx context.Context, src capture.Source, cfg Config, lc LiveConfig)
 	}
 	r.finish(withOverflow(rd.final, rd.overflow.Load()))
 	kept.apply(r.rep)
-	err := rd.err
-	if r.pages != nil && err == nil {
-		err = r.pages.Err()
-	}
-	return r.rep, err
+	return r.rep, r.pagesErr(rd.err)
 }
 
 // keptRecords accounts for the connection records a live run let go.

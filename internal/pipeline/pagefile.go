@@ -37,6 +37,27 @@ type pageLoc struct {
 
 func newPageFile(dir string) *pageFile { return &pageFile{dir: dir} }
 
+// usePageFile gives the analysers of cfg a page file in the record log's
+// directory, unless the caller gave them a PageStore (then it returns nil).
+// Whoever gets it closes it (run.finish does).
+func usePageFile(cfg *Config) *pageFile {
+	if cfg.Analysis.Pages != nil {
+		return nil
+	}
+	p := newPageFile(cfg.RecordLog.Dir)
+	cfg.Analysis.Pages = p
+	return p
+}
+
+// pagesErr returns err, or when it is nil the error reading the run's
+// history pages back, if any.
+func (r *run) pagesErr(err error) error {
+	if err == nil && r.pages != nil {
+		return r.pages.Err()
+	}
+	return err
+}
+
 // Put implements analysis.PageStore.
 func (p *pageFile) Put(page []byte) int64 {
 	ref := int64(len(p.locs))
@@ -94,9 +115,10 @@ func (p *pageFile) Err() error {
 	return p.readErr
 }
 
-// Close removes the file; the pages cannot be loaded after it.
+// Close removes the file; the pages cannot be loaded after it. A nil
+// pageFile has nothing to close.
 func (p *pageFile) Close() {
-	if p.closed {
+	if p == nil || p.closed {
 		return
 	}
 	p.closed = true

@@ -104,10 +104,9 @@ func DefaultConfig() Config {
 // report. A read error also returns the partial report, with the error.
 func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, error) {
 	var pages *pageFile
-	if cfg.RecordLog.On && cfg.Analysis.Pages == nil {
-		pages = newPageFile(cfg.RecordLog.Dir)
+	if cfg.RecordLog.On {
+		pages = usePageFile(&cfg)
 		defer pages.Close() // finish closes it; this is for a panic
-		cfg.Analysis.Pages = pages
 	}
 	r := newRun(cfg)
 	r.pages = pages
@@ -174,10 +173,7 @@ func Run(ctx context.Context, src capture.Source, cfg Config) (*report.Report, e
 		r.cfg.Progress(pf.Stats(), true)
 	}
 	r.finish(pf.Stats())
-	if r.pages != nil && readErr == nil {
-		readErr = r.pages.Err()
-	}
-	return r.rep, readErr
+	return r.rep, r.pagesErr(readErr)
 }
 
 // packetReader is what Run reads packets from: a capture.Prefetcher, or
